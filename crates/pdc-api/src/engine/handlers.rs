@@ -1,0 +1,383 @@
+//! The two routes every engine resource gets: the list URL and the detail URL.
+
+use axum::Extension;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use pdc_core::fields::Op;
+use pdc_core::{Error, Result};
+use pdc_db::{Ctx, DbResultExt, Resource, Spec, list};
+use serde_json::{Value, json};
+
+use super::body::{check_body_keys, object_body, read_json_body, truthy};
+use super::bulk;
+use super::meta::{self, accept_ok, allow_header, conditional, not_acceptable};
+use super::tx::WriteTx;
+use crate::App;
+use crate::auth::{Identity, authorize};
+use crate::error::error_response;
+use crate::http::{base_url, empty_response, encode_sorted, header_str, json_response, set_header};
+use crate::query::{self, Selection};
+
+/// Largest request body accepted (compose manifests use their own routes).
+const MAX_BODY: usize = 256 * 1024 * 1024;
+
+/// Everything a handler needs to know about the request.
+pub(super) struct Call<'a> {
+    pub app: &'a App,
+    pub identity: &'a Identity,
+    pub parts: &'a Parts,
+    pub pairs: Vec<(String, String)>,
+    pub ctx: Ctx,
+}
+
+impl Call<'_> {
+    pub fn selection(&self, spec: &Spec) -> Result<Selection> {
+        let names: Vec<&str> = spec
+            .fields
+            .iter()
+            .filter(|f| f.is_output())
+            .map(|f| f.name)
+            .collect();
+        Selection::parse(&self.pairs, &names)
+    }
+
+    pub fn comment(&self) -> Option<String> {
+        header_str(&self.parts.headers, "pdc-change-comment").map(str::to_string)
+    }
+
+    pub async fn begin(&self) -> Result<WriteTx> {
+        WriteTx::begin(self.app, self.identity, self.comment()).await
+    }
+}
+
+/// Methods of the list URL (`detail == false`) or the detail URL.
+fn methods(spec: &Spec, detail: bool) -> Vec<Method> {
+    let a = spec.actions;
+    let read = if detail { a.retrieve } else { a.list };
+    let mut m = Vec::new();
+    if read {
+        m.extend([Method::GET, Method::HEAD]);
+    }
+    if a.create && !detail {
+        m.push(Method::POST);
+    }
+    if a.update {
+        m.push(Method::PUT);
+    }
+    if a.partial_update {
+        m.push(Method::PATCH);
+    }
+    if a.destroy {
+        m.push(Method::DELETE);
+    }
+    m.push(Method::OPTIONS);
+    m
+}
+
+pub fn method_not_allowed(method: &Method) -> Error {
+    Error::detail(405, format!("Method \"{method}\" not allowed."))
+}
+
+/// The checks every engine request goes through, in DRF's order:
+/// negotiation, authentication (done by the middleware), permission,
+/// method, strict query parameters.
+async fn precheck(call: &Call<'_>, spec: &Spec, methods: &[Method]) -> Result<()> {
+    if !accept_ok(&call.parts.headers) {
+        return Err(not_acceptable());
+    }
+    authorize(call.app, call.identity, spec.prefix, &call.parts.method).await?;
+    if !methods.contains(&call.parts.method) {
+        return Err(method_not_allowed(&call.parts.method));
+    }
+    if !spec.strict_params {
+        return Ok(());
+    }
+    query::check_unknown(&call.pairs, |k| {
+        spec.filter(k).is_some() || spec.extra_params.contains(&k)
+    })
+}
+
+async fn finish(
+    app: &App,
+    spec: &Spec,
+    parts: &Parts,
+    methods: &[Method],
+    result: Result<Response>,
+) -> Response {
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => error_response(e),
+    };
+    set_header(&mut resp, "allow", &allow_header(methods));
+    if matches!(parts.method, Method::GET | Method::HEAD)
+        && resp.status() != StatusCode::NOT_MODIFIED
+        && !resp.headers().contains_key("last-modified")
+        && let Ok(Ok(Some(stamp))) = conditional(app, spec, &parts.headers).await
+    {
+        set_header(&mut resp, "last-modified", &stamp);
+    }
+    resp
+}
+
+fn make_call<'a>(app: &'a App, identity: &'a Identity, parts: &'a Parts) -> Call<'a> {
+    Call {
+        app,
+        identity,
+        parts,
+        pairs: query::parse(parts.uri.query()),
+        ctx: Ctx {
+            base_url: base_url(&parts.headers),
+            settings: app.db_settings.clone(),
+        },
+    }
+}
+
+async fn body_value(parts: &Parts, body: Body) -> Result<Option<Value>> {
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| Error::bad_request("Request body too large or unreadable."))?;
+    read_json_body(&parts.headers, &bytes)
+}
+
+/// `/rest_api/v1/<prefix>/`
+pub async fn list_route<R: Resource>(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    req: Request,
+) -> Response {
+    let spec = R::SPEC;
+    let (parts, body) = req.into_parts();
+    let methods = methods(spec, false);
+    let call = make_call(&app, &identity, &parts);
+    let result = async {
+        precheck(&call, spec, &methods).await?;
+        match parts.method {
+            Method::GET | Method::HEAD => {
+                if let Err(not_modified) = conditional(&app, spec, &parts.headers).await? {
+                    return Ok(not_modified);
+                }
+                list::<R>(&call).await
+            }
+            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::POST => match body_value(&parts, body).await? {
+                Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
+                other => create::<R>(&call, object_body(other)?).await,
+            },
+            Method::PUT => {
+                bulk::update::<R>(&call, body_value(&parts, body).await?, Op::Update).await
+            }
+            Method::PATCH => {
+                bulk::update::<R>(&call, body_value(&parts, body).await?, Op::Patch).await
+            }
+            Method::DELETE => bulk::delete::<R>(&call, body_value(&parts, body).await?).await,
+            _ => Err(method_not_allowed(&parts.method)),
+        }
+    }
+    .await;
+    finish(&app, spec, &parts, &methods, result).await
+}
+
+/// `/rest_api/v1/<prefix>/<lookup...>/`
+pub async fn detail_route<R: Resource>(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    Path(key): Path<Vec<String>>,
+    req: Request,
+) -> Response {
+    let spec = R::SPEC;
+    let (parts, body) = req.into_parts();
+    if !spec.lookup_dots && key.iter().any(|k| k.contains('.')) {
+        return crate::router::unrouted(&parts.headers);
+    }
+    let methods = methods(spec, true);
+    let call = make_call(&app, &identity, &parts);
+    let result = async {
+        precheck(&call, spec, &methods).await?;
+        match parts.method {
+            Method::GET | Method::HEAD => {
+                if let Err(not_modified) = conditional(&app, spec, &parts.headers).await? {
+                    return Ok(not_modified);
+                }
+                retrieve::<R>(&call, &key).await
+            }
+            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::PUT => {
+                let body = object_body(body_value(&parts, body).await?)?;
+                update::<R>(&call, &key, body, Op::Update).await
+            }
+            Method::PATCH => {
+                let body = body_value(&parts, body).await?;
+                if !body.as_ref().is_some_and(truthy) {
+                    return Err(Error::empty_patch(true));
+                }
+                update::<R>(&call, &key, object_body(body)?, Op::Patch).await
+            }
+            Method::DELETE => destroy::<R>(&call, &key).await,
+            _ => Err(method_not_allowed(&parts.method)),
+        }
+    }
+    .await;
+    finish(&app, spec, &parts, &methods, result).await
+}
+
+/// Fetches one representation by id.
+pub(super) async fn fetch_one<R: Resource>(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<Value> {
+    R::fetch(conn, ctx, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::internal(format!("{} {id} vanished", R::SPEC.prefix)))
+}
+
+async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
+    let spec = R::SPEC;
+    list::validate(spec, &call.pairs)?;
+    let selection = call.selection(spec)?;
+    let mut conn = call.app.pool.acquire().await.db()?;
+    let Some(size) = query::page_size(&call.pairs) else {
+        let ids = list::ids(&mut conn, spec, &call.pairs, None).await?;
+        let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
+        items.iter_mut().for_each(|v| selection.apply(v));
+        return Ok(json_response(StatusCode::OK, &Value::Array(items)));
+    };
+    let count = list::count(&mut conn, spec, &call.pairs).await?;
+    let pages = ((count + size - 1) / size).max(1);
+    let page = query::page_number(&call.pairs, pages)?;
+    let ids = if count == 0 {
+        vec![]
+    } else {
+        list::ids(
+            &mut conn,
+            spec,
+            &call.pairs,
+            Some((size, (page - 1) * size)),
+        )
+        .await?
+    };
+    let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
+    items.iter_mut().for_each(|v| selection.apply(v));
+    let link = |n: i64| -> Value {
+        let mut pairs: Vec<(String, String)> = call
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .cloned()
+            .collect();
+        if n > 1 {
+            pairs.push(("page".into(), n.to_string()));
+        }
+        let query = encode_sorted(&pairs);
+        let path = call.parts.uri.path();
+        if query.is_empty() {
+            json!(format!("{}{path}", call.ctx.base_url))
+        } else {
+            json!(format!("{}{path}?{query}", call.ctx.base_url))
+        }
+    };
+    let body = json!({
+        "count": count,
+        "next": if page < pages { link(page + 1) } else { Value::Null },
+        "previous": if page > 1 { link(page - 1) } else { Value::Null },
+        "results": items,
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+pub(super) async fn lookup<R: Resource>(
+    conn: &mut sqlx::PgConnection,
+    key: &[String],
+) -> Result<i64> {
+    if key.len() != R::SPEC.lookup.len() {
+        return Err(Error::not_found());
+    }
+    R::lookup(conn, key).await?.ok_or_else(Error::not_found)
+}
+
+async fn retrieve<R: Resource>(call: &Call<'_>, key: &[String]) -> Result<Response> {
+    let mut conn = call.app.pool.acquire().await.db()?;
+    let id = lookup::<R>(&mut conn, key).await?;
+    let mut value = fetch_one::<R>(&mut conn, &call.ctx, id).await?;
+    call.selection(R::SPEC)?.apply(&mut value);
+    Ok(json_response(StatusCode::OK, &value))
+}
+
+/// Creates one object inside `tx`, recording its change; returns its representation.
+pub(super) async fn create_in<R: Resource>(
+    call: &Call<'_>,
+    tx: &mut WriteTx,
+    body: &serde_json::Map<String, Value>,
+) -> Result<Value> {
+    check_body_keys(R::SPEC, body)?;
+    let id = R::create(&mut tx.writer(&call.ctx), body).await?;
+    let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    tx.changes.add(R::SPEC.change_name, id, None, Some(&value));
+    Ok(value)
+}
+
+/// Updates one object inside `tx`, recording its change.
+pub(super) async fn update_in<R: Resource>(
+    call: &Call<'_>,
+    tx: &mut WriteTx,
+    key: &[String],
+    body: &serde_json::Map<String, Value>,
+    op: Op,
+) -> Result<Value> {
+    let id = lookup::<R>(tx.conn(), key).await?;
+    check_body_keys(R::SPEC, body)?;
+    let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
+    let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    tx.changes
+        .add(R::SPEC.change_name, id, Some(&old), Some(&new));
+    Ok(new)
+}
+
+/// Deletes one object inside `tx`, recording its change.
+pub(super) async fn delete_in<R: Resource>(
+    call: &Call<'_>,
+    tx: &mut WriteTx,
+    key: &[String],
+) -> Result<()> {
+    let id = lookup::<R>(tx.conn(), key).await?;
+    let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    R::delete(&mut tx.writer(&call.ctx), id).await?;
+    tx.changes.add(R::SPEC.change_name, id, Some(&old), None);
+    Ok(())
+}
+
+async fn create<R: Resource>(
+    call: &Call<'_>,
+    body: serde_json::Map<String, Value>,
+) -> Result<Response> {
+    let mut tx = call.begin().await?;
+    let mut value = create_in::<R>(call, &mut tx, &body).await?;
+    call.selection(R::SPEC)?.apply(&mut value);
+    tx.commit().await?;
+    Ok(json_response(StatusCode::CREATED, &value))
+}
+
+async fn update<R: Resource>(
+    call: &Call<'_>,
+    key: &[String],
+    body: serde_json::Map<String, Value>,
+    op: Op,
+) -> Result<Response> {
+    let mut tx = call.begin().await?;
+    let mut value = update_in::<R>(call, &mut tx, key, &body, op).await?;
+    call.selection(R::SPEC)?.apply(&mut value);
+    tx.commit().await?;
+    Ok(json_response(StatusCode::OK, &value))
+}
+
+async fn destroy<R: Resource>(call: &Call<'_>, key: &[String]) -> Result<Response> {
+    let mut tx = call.begin().await?;
+    delete_in::<R>(call, &mut tx, key).await?;
+    tx.commit().await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,126 @@
+//! The one list of everything the API serves. The router, the API root
+//! listing, the resource-permission table and the OpenAPI document are all
+//! derived from it, so nothing can be routed but undocumented.
+
+use axum::Router;
+use axum::routing::any;
+use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
+use pdc_db::resources::changesets::Changesets;
+use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::{Resource, Spec};
+
+use crate::App;
+use crate::engine::{detail_route, list_route};
+use crate::openapi::Doc;
+
+/// How the API root lists an entry.
+#[derive(Clone, Copy)]
+pub enum RootLink {
+    /// The list URL.
+    List,
+    /// A detail URL template below the prefix, e.g. `{package}/`.
+    Detail(&'static str),
+}
+
+pub struct Entry {
+    /// Router prefix (PDC's name, `{name}` for nested URL parts).
+    pub prefix: &'static str,
+    /// Actions controlled by resource permissions (`create`, `read`, ...);
+    /// empty: not under permission control.
+    pub actions: Vec<&'static str>,
+    pub root: RootLink,
+    /// Adds this entry's routes.
+    pub routes: fn(Router<App>) -> Router<App>,
+    /// URL patterns the routes use (for the trailing-slash redirect).
+    pub patterns: Vec<String>,
+    /// Its part of the API document.
+    pub doc: Doc,
+}
+
+fn lookup_pattern(spec: &Spec) -> String {
+    let segs: String = (0..spec.lookup.len())
+        .map(|i| format!("{{k{i}}}/"))
+        .collect();
+    format!("/rest_api/v1/{}/{segs}", spec.prefix)
+}
+
+fn engine_routes<R: Resource>(router: Router<App>) -> Router<App> {
+    let spec = R::SPEC;
+    let router = router.route(
+        &format!("/rest_api/v1/{}/", spec.prefix),
+        any(list_route::<R>),
+    );
+    if spec.has_detail() {
+        router.route(&lookup_pattern(spec), any(detail_route::<R>))
+    } else {
+        router
+    }
+}
+
+/// Permission actions of an engine resource, from its viewset actions.
+pub fn spec_actions(spec: &Spec) -> Vec<&'static str> {
+    let a = spec.actions;
+    let mut v = Vec::new();
+    if a.create {
+        v.push("create");
+    }
+    if a.list || a.retrieve {
+        v.push("read");
+    }
+    if a.update || a.partial_update {
+        v.push("update");
+    }
+    if a.destroy {
+        v.push("delete");
+    }
+    v
+}
+
+/// The entry of an engine resource.
+pub fn engine<R: Resource>() -> Entry {
+    let spec = R::SPEC;
+    let mut patterns = vec![format!("/rest_api/v1/{}/", spec.prefix)];
+    if spec.has_detail() {
+        patterns.push(lookup_pattern(spec));
+    }
+    Entry {
+        prefix: spec.prefix,
+        actions: spec_actions(spec),
+        root: if spec.actions.list {
+            RootLink::List
+        } else {
+            RootLink::Detail("")
+        },
+        routes: engine_routes::<R>,
+        patterns,
+        doc: Doc::Engine(spec),
+    }
+}
+
+/// Every API entry.
+pub fn entries() -> Vec<Entry> {
+    let mut v = vec![
+        engine::<Arches>(),
+        engine::<SigKeys>(),
+        engine::<Labels>(),
+        engine::<Changesets>(),
+        engine::<Groups>(),
+        engine::<Permissions>(),
+        engine::<ResourcePermissions>(),
+        engine::<GroupResourcePermissions>(),
+    ];
+    v.extend(crate::views::entries());
+    v
+}
+
+/// Fills the resource-permission tables from the registry (at start-up).
+pub async fn sync_permissions(pool: &pdc_db::Pool) -> pdc_core::Result<()> {
+    use pdc_db::DbResultExt;
+    let rows: Vec<(String, String, Vec<&'static str>)> = entries()
+        .into_iter()
+        .filter(|e| !e.actions.is_empty())
+        .map(|e| (e.prefix.to_string(), e.prefix.to_string(), e.actions))
+        .collect();
+    let mut conn = pool.acquire().await.db()?;
+    pdc_db::auth::sync_resources(&mut conn, &rows).await
+}

@@ -1,0 +1,466 @@
+//! Declarative description of a resource's fields and the pure (no I/O)
+//! part of DRF's input checks: presence, null, blank, type, length and
+//! per-field validators. References to other objects are checked later by
+//! the database layer, which turns their names into ids.
+
+use serde_json::{Map, Value};
+
+use crate::error::FieldErrors;
+
+/// A reference to another table by a unique text column.
+#[derive(Debug)]
+pub struct Ref {
+    /// SQL table name (a constant of the code, never user input).
+    pub table: &'static str,
+    /// Unique text column the API shows.
+    pub column: &'static str,
+    /// Column ordering the "Use one of ..." list of a choice field.
+    pub order: &'static str,
+}
+
+/// How a field is checked and what its value becomes.
+#[derive(Debug)]
+pub enum Kind {
+    /// DRF CharField (whitespace trimmed, ints and floats accepted as text).
+    Str {
+        max: usize,
+        blank: bool,
+    },
+    Bool,
+    Int,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// SlugRelatedField: `Object with <column>=<value> does not exist.`
+    Slug(&'static Ref),
+    /// Many SlugRelatedField.
+    SlugList(&'static Ref),
+    /// PDC ChoiceSlugField: `'x' is not allowed value. Use one of 'a', 'b'.`
+    Choice(&'static Ref),
+    /// Many ChoiceSlugField.
+    ChoiceList(&'static Ref),
+    /// Any JSON value, checked by the resource's own code.
+    Custom,
+}
+
+/// Default applied on create and on PUT when the field is absent.
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    Null,
+    EmptyStr,
+    EmptyList,
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Output only; echoing it back is an error.
+    ReadOnly,
+    /// Must be present on create and PUT.
+    Required,
+    /// May be absent; absent on PUT keeps the stored value.
+    Optional,
+    /// Absent on create/PUT means the default.
+    Defaulted,
+    /// Input only (never output).
+    WriteOnly,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub mode: Mode,
+    pub default: Option<Default>,
+    /// `null` accepted.
+    pub null: bool,
+    /// Extra validator on the text value.
+    pub check: Option<fn(&str) -> Option<String>>,
+    /// One line for the API docs.
+    pub doc: &'static str,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, kind: Kind, mode: Mode) -> Self {
+        Field {
+            name,
+            kind,
+            mode,
+            default: None,
+            null: false,
+            check: None,
+            doc: "",
+        }
+    }
+    pub const fn ro(name: &'static str, kind: Kind) -> Self {
+        Self::new(name, kind, Mode::ReadOnly)
+    }
+    pub const fn req(name: &'static str, kind: Kind) -> Self {
+        Self::new(name, kind, Mode::Required)
+    }
+    pub const fn opt(name: &'static str, kind: Kind) -> Self {
+        Self::new(name, kind, Mode::Optional)
+    }
+    pub const fn write_only(name: &'static str, kind: Kind) -> Self {
+        Self::new(name, kind, Mode::WriteOnly)
+    }
+    pub const fn with_default(name: &'static str, kind: Kind, default: Default) -> Self {
+        let mut f = Self::new(name, kind, Mode::Defaulted);
+        f.default = Some(default);
+        f
+    }
+    pub const fn nullable(mut self) -> Self {
+        self.null = true;
+        self
+    }
+    pub const fn checked(mut self, check: fn(&str) -> Option<String>) -> Self {
+        self.check = Some(check);
+        self
+    }
+    pub const fn doc(mut self, doc: &'static str) -> Self {
+        self.doc = doc;
+        self
+    }
+    pub fn is_output(&self) -> bool {
+        self.mode != Mode::WriteOnly
+    }
+    pub fn is_writable(&self) -> bool {
+        self.mode != Mode::ReadOnly
+    }
+}
+
+/// Which write is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update,
+    Patch,
+}
+
+/// A checked input value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Date(chrono::NaiveDate),
+    /// Names of referenced objects (before resolution) or plain text lists.
+    List(Vec<String>),
+    /// A resolved reference.
+    Id(i64),
+    /// Resolved references, in input order.
+    Ids(Vec<i64>),
+    Json(Value),
+}
+
+/// The checked body of one write: present fields only, in declared order.
+#[derive(Debug, Default, Clone)]
+pub struct Input {
+    pub values: Vec<(&'static str, Val)>,
+}
+
+impl Input {
+    pub fn get(&self, name: &str) -> Option<&Val> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    pub fn set(&mut self, name: &'static str, val: Val) {
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = val,
+            None => self.values.push((name, val)),
+        }
+    }
+    pub fn remove(&mut self, name: &str) -> Option<Val> {
+        let i = self.values.iter().position(|(n, _)| *n == name)?;
+        Some(self.values.remove(i).1)
+    }
+    /// Text value; `None` when absent or null.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(Val::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(Val::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Some(Val::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+    /// `Some(Some(id))`, `Some(None)` for an explicit null, `None` when absent.
+    pub fn id(&self, name: &str) -> Option<Option<i64>> {
+        match self.get(name) {
+            Some(Val::Id(i)) => Some(Some(*i)),
+            Some(Val::Null) => Some(None),
+            _ => None,
+        }
+    }
+    pub fn ids(&self, name: &str) -> Option<&[i64]> {
+        match self.get(name) {
+            Some(Val::Ids(v)) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn list(&self, name: &str) -> Option<&[String]> {
+        match self.get(name) {
+            Some(Val::List(v)) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn json(&self, name: &str) -> Option<&Value> {
+        match self.get(name) {
+            Some(Val::Json(v)) => Some(v),
+            _ => None,
+        }
+    }
+    /// `Some(Some(text))`, `Some(None)` for null, `None` when absent.
+    pub fn opt_str(&self, name: &str) -> Option<Option<&str>> {
+        match self.get(name) {
+            Some(Val::Str(s)) => Some(Some(s)),
+            Some(Val::Null) => Some(None),
+            _ => None,
+        }
+    }
+}
+
+/// Python-style type name used in DRF messages.
+pub fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Python-style rendering of a scalar for messages (`True`, `None`, `1.5`).
+pub fn py_str(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => crate::pyrepr::unicode(s),
+                    other => py_str(other),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(_) => v.to_string(),
+    }
+}
+
+/// DRF CharField conversion: text, or ints/floats turned into text.
+pub fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+const TRUE_VALUES: &[&str] = &[
+    "t", "T", "y", "Y", "yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1",
+];
+const FALSE_VALUES: &[&str] = &[
+    "f", "F", "n", "N", "no", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0",
+];
+
+/// DRF BooleanField conversion.
+pub fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if n.as_i64() == Some(1) || n.as_f64() == Some(1.0) => Some(true),
+        Value::Number(n) if n.as_i64() == Some(0) || n.as_f64() == Some(0.0) => Some(false),
+        Value::String(s) if TRUE_VALUES.contains(&s.as_str()) => Some(true),
+        Value::String(s) if FALSE_VALUES.contains(&s.as_str()) => Some(false),
+        _ => None,
+    }
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::String(s) => {
+            let t = s.trim();
+            t.parse::<i64>().ok().or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| f as i64)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn check_text(field: &Field, raw: &Value, max: usize, blank: bool) -> Result<String, String> {
+    let Some(text) = as_text(raw) else {
+        return Err("Not a valid string.".into());
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() && !blank {
+        return Err("This field may not be blank.".into());
+    }
+    if text.chars().count() > max {
+        return Err(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
+    }
+    if !text.is_empty()
+        && let Some(msg) = field.check.and_then(|c| c(&text))
+    {
+        return Err(msg);
+    }
+    Ok(text)
+}
+
+fn check_list(raw: &Value) -> Result<Vec<String>, String> {
+    let Value::Array(items) = raw else {
+        return Err(format!(
+            "Expected a list of items but got type \"{}\".",
+            py_type(raw)
+        ));
+    };
+    items
+        .iter()
+        .map(|i| as_text(i).ok_or_else(|| "Invalid value.".to_string()))
+        .collect()
+}
+
+/// Checks one present value; references stay names (`Str`/`List`).
+pub fn check_value(field: &Field, raw: &Value) -> Result<Val, String> {
+    if raw.is_null() {
+        return if field.null {
+            Ok(Val::Null)
+        } else {
+            Err("This field may not be null.".into())
+        };
+    }
+    match &field.kind {
+        Kind::Str { max, blank } => check_text(field, raw, *max, *blank).map(Val::Str),
+        Kind::Bool => as_bool(raw)
+            .map(Val::Bool)
+            .ok_or_else(|| format!("\"{}\" is not a valid boolean.", py_str(raw))),
+        Kind::Int => as_int(raw)
+            .map(Val::Int)
+            .ok_or_else(|| "A valid integer is required.".to_string()),
+        Kind::Date => as_text(raw)
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+            .map(Val::Date)
+            .ok_or_else(|| {
+                "Date has wrong format. Use one of these formats instead: YYYY[-MM[-DD]]."
+                    .to_string()
+            }),
+        Kind::Slug(_) | Kind::Choice(_) => match raw {
+            Value::String(s) => Ok(Val::Str(s.clone())),
+            Value::Number(n) => Ok(Val::Str(n.to_string())),
+            _ => Err("Invalid value.".into()),
+        },
+        Kind::SlugList(_) | Kind::ChoiceList(_) => check_list(raw).map(Val::List),
+        Kind::Custom => Ok(Val::Json(raw.clone())),
+    }
+}
+
+fn default_val(d: Default) -> Val {
+    match d {
+        Default::Null => Val::Null,
+        Default::EmptyStr => Val::Str(String::new()),
+        Default::EmptyList => Val::List(vec![]),
+        Default::Bool(b) => Val::Bool(b),
+    }
+}
+
+/// Checks a body against the writable fields. Missing required fields and
+/// bad values go to `errors`; defaults are filled in for create and PUT.
+pub fn parse_body(fields: &[Field], body: &Map<String, Value>, op: Op) -> (Input, FieldErrors) {
+    let mut input = Input::default();
+    let mut errors = FieldErrors::default();
+    for f in fields.iter().filter(|f| f.is_writable()) {
+        match body.get(f.name) {
+            Some(raw) => match check_value(f, raw) {
+                Ok(v) => input.values.push((f.name, v)),
+                Err(msg) => errors.add(f.name, msg),
+            },
+            None if op == Op::Patch => {}
+            None => match f.mode {
+                Mode::Required => errors.add(f.name, "This field is required."),
+                Mode::Defaulted => {
+                    if let Some(d) = f.default {
+                        input.values.push((f.name, default_val(d)));
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    (input, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    static FIELDS: [Field; 3] = [
+        Field::req(
+            "name",
+            Kind::Str {
+                max: 5,
+                blank: false,
+            },
+        ),
+        Field::with_default("active", Kind::Bool, Default::Bool(true)),
+        Field::ro("id", Kind::Int),
+    ];
+
+    #[test]
+    fn required_and_defaults() {
+        let body = json!({}).as_object().unwrap().clone();
+        let (input, errors) = parse_body(&FIELDS, &body, Op::Create);
+        assert_eq!(
+            Value::Object(errors.0),
+            json!({"name": ["This field is required."]})
+        );
+        assert_eq!(input.bool("active"), Some(true));
+        let (input, errors) = parse_body(&FIELDS, &body, Op::Patch);
+        assert!(errors.is_empty() && input.values.is_empty());
+    }
+
+    #[test]
+    fn value_errors() {
+        let body = json!({"name": "toolong", "active": "maybe"});
+        let (_, errors) = parse_body(&FIELDS, body.as_object().unwrap(), Op::Create);
+        assert_eq!(
+            Value::Object(errors.0),
+            json!({"name": ["Ensure this field has no more than 5 characters."],
+                   "active": ["\"maybe\" is not a valid boolean."]})
+        );
+        let body = json!({"name": "  ", "active": "t"});
+        let (input, errors) = parse_body(&FIELDS, body.as_object().unwrap(), Op::Create);
+        assert_eq!(
+            Value::Object(errors.0),
+            json!({"name": ["This field may not be blank."]})
+        );
+        assert_eq!(input.bool("active"), Some(true));
+    }
+}

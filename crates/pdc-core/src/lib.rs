@@ -1,0 +1,11 @@
+//! Domain types and rules of PDC that need no I/O: error kinds, field
+//! descriptions with DRF-compatible input checks, identifier derivation.
+
+pub mod error;
+pub mod fields;
+pub mod fmt;
+pub mod ids;
+pub mod pyjson;
+pub mod pyrepr;
+
+pub use error::{Error, Result};

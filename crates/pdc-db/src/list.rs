@@ -1,0 +1,421 @@
+//! The generic list engine: query parameters of a list request become one
+//! SQL query with bound values (filters AND-ed, repeated values OR-ed),
+//! ordered and paged. SQL text only ever comes from the resource specs.
+
+use pdc_core::{Error, Result, pyrepr};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use crate::db::DbResultExt;
+use crate::spec::{Filter, FilterKind, Spec};
+
+const NULL_NAMES: &[&str] = &["null", "Null", "NULL", "None"];
+
+/// Values of one query parameter, in request order.
+fn values<'a>(params: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    params
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// Pushes `sql` with each `{}` replaced by a bind of `value`.
+fn push_template<T>(qb: &mut QueryBuilder<Postgres>, sql: &str, value: T)
+where
+    T: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Clone + Send + 'static,
+{
+    let mut parts = sql.split("{}");
+    if let Some(first) = parts.next() {
+        qb.push(first);
+    }
+    for part in parts {
+        qb.push_bind(value.clone());
+        qb.push(part);
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" => Some(true),
+        "false" | "f" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Escapes LIKE wildcards the way Django does for `contains` lookups.
+fn like_pattern(v: &str) -> String {
+    let escaped = v
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Parses a date as django-filter does (`2030-1-1` is fine).
+pub fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
+    let mut it = v.split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Parses a date-time as Django's `parse_datetime` (plus a bare date);
+/// values without a zone are UTC.
+pub fn parse_datetime(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+    let v = v.trim();
+    if let Some(d) = parse_date(v) {
+        return Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?));
+    }
+    let normal = v.replacen(' ', "T", 1);
+    let normal = match normal.strip_suffix('Z') {
+        Some(n) => format!("{n}+00:00"),
+        None => normal,
+    };
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(&normal, f) {
+            return Some(t.to_utc());
+        }
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&normal, f) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    None
+}
+
+fn non_empty(vals: &[&str]) -> Vec<String> {
+    vals.iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string())
+        .collect()
+}
+
+/// Adds ` AND (<condition>)` for one filter, or nothing when the filter
+/// ignores the given values.
+fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) -> Result<()> {
+    let last = vals.last().copied().unwrap_or("");
+    let sql = filter.sql;
+    match filter.kind {
+        FilterKind::Multi | FilterKind::Regex => {
+            let list = non_empty(vals);
+            qb.push(" AND (");
+            if list.is_empty() {
+                qb.push("FALSE");
+            } else {
+                push_template(qb, sql, list);
+            }
+            qb.push(")");
+        }
+        FilterKind::MultiCi => {
+            let list: Vec<String> = non_empty(vals).iter().map(|v| v.to_lowercase()).collect();
+            qb.push(" AND (");
+            if list.is_empty() {
+                qb.push("FALSE");
+            } else {
+                push_template(qb, sql, list);
+            }
+            qb.push(")");
+        }
+        FilterKind::MultiInt => {
+            let mut ints = Vec::new();
+            for v in vals.iter().filter(|v| !v.is_empty()) {
+                match v.trim().parse::<i64>() {
+                    Ok(i) => ints.push(i),
+                    Err(_) => {
+                        return Err(Error::detail_list([format!(
+                            "Value [{v}] of {} is not an integer",
+                            filter.param
+                        )]));
+                    }
+                }
+            }
+            qb.push(" AND (");
+            if ints.is_empty() {
+                qb.push("FALSE");
+            } else {
+                push_template(qb, sql, ints);
+            }
+            qb.push(")");
+        }
+        FilterKind::Bool => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            let Some(b) = parse_bool(last) else {
+                return Err(Error::bad_request(format!(
+                    "{last} is not a valid boolean value"
+                )));
+            };
+            qb.push(" AND (");
+            push_template(qb, sql, b);
+            qb.push(")");
+        }
+        FilterKind::NullableChar { null_sql } => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND (");
+            if NULL_NAMES.contains(&last) {
+                qb.push(null_sql);
+            } else {
+                push_template(qb, sql, last.to_string());
+            }
+            qb.push(")");
+        }
+        FilterKind::Exact => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND (");
+            push_template(qb, sql, last.to_string());
+            qb.push(")");
+        }
+        FilterKind::IContains | FilterKind::Contains => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND (");
+            push_template(qb, sql, like_pattern(last));
+            qb.push(")");
+        }
+        FilterKind::Date => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND (");
+            match parse_date(last) {
+                Some(d) => push_template(qb, sql, d),
+                None => {
+                    qb.push("FALSE");
+                }
+            }
+            qb.push(")");
+        }
+        FilterKind::Number => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND (");
+            match last.trim().parse::<f64>() {
+                Ok(f) if f.is_finite() => push_template(qb, sql, f.trunc() as i64),
+                _ => {
+                    qb.push("FALSE");
+                }
+            }
+            qb.push(")");
+        }
+        FilterKind::DateTime => {
+            if last.is_empty() {
+                return Ok(());
+            }
+            let Some(t) = parse_datetime(last) else {
+                return Err(Error::detail_list([format!(
+                    "'{last}' value has an invalid format. It must be in YYYY-MM-DD HH:MM[:ss[.uuuuuu]][TZ] format."
+                )]));
+            };
+            qb.push(" AND (");
+            push_template(qb, sql, t);
+            qb.push(")");
+        }
+        FilterKind::TrueFalse { false_sql } => match last {
+            "True" => {
+                qb.push(" AND (").push(sql).push(")");
+            }
+            "False" => {
+                qb.push(" AND (").push(false_sql).push(")");
+            }
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
+fn push_where(
+    qb: &mut QueryBuilder<Postgres>,
+    spec: &Spec,
+    params: &[(String, String)],
+) -> Result<()> {
+    qb.push(" WHERE TRUE");
+    for filter in spec.filters {
+        let vals = values(params, filter.param);
+        if !vals.is_empty() {
+            push_filter(qb, filter, &vals)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rejects regular expressions PostgreSQL cannot compile, with PDC's text.
+async fn check_regexes(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+) -> Result<()> {
+    for filter in spec
+        .filters
+        .iter()
+        .filter(|f| matches!(f.kind, FilterKind::Regex))
+    {
+        for v in values(params, filter.param) {
+            let ok = sqlx::query("SELECT '' ~ $1")
+                .bind(v)
+                .execute(&mut *conn)
+                .await;
+            if let Err(e) = ok {
+                if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("2201B") {
+                    return Err(Error::detail_list([format!(
+                        "At least one parameter is invalid regular expression: {v}"
+                    )]));
+                }
+                return Err(crate::db::map_db_error(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves the `ordering` parameter (last value wins) into SQL terms.
+fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec<String>>> {
+    let Some(raw) = values(params, "ordering").last().copied() else {
+        return Ok(None);
+    };
+    let terms: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if terms.is_empty() {
+        return Ok(None);
+    }
+    let lookup = |name: &str| {
+        spec.ordering
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    };
+    let mut sql = Vec::new();
+    let mut bad = Vec::new();
+    for term in terms {
+        let (desc, name) = match term.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, term),
+        };
+        match lookup(name) {
+            Some(expr) => sql.push(format!("{expr}{}", if desc { " DESC" } else { "" })),
+            None if name.contains("__") => {
+                let mut segs = name.split("__");
+                let first = segs.next().unwrap_or(name);
+                let failed = if lookup(first).is_some() {
+                    segs.next().unwrap_or(first)
+                } else {
+                    first
+                };
+                return Err(Error::bad_request(format!(
+                    "Unknown ordering key: {failed}"
+                )));
+            }
+            None => bad.push(name.to_string()),
+        }
+    }
+    if !bad.is_empty() {
+        let valid: Vec<String> = spec.ordering.iter().map(|(n, _)| n.to_string()).collect();
+        return Err(Error::bad_request(format!(
+            "Unknown query key: {} not in fields: {}",
+            pyrepr::unicode_list(&bad),
+            pyrepr::unicode_list(&valid)
+        )));
+    }
+    Ok(Some(sql))
+}
+
+/// Checks filters and ordering without running anything (for early errors).
+pub fn validate(spec: &Spec, params: &[(String, String)]) -> Result<()> {
+    let mut qb = QueryBuilder::new("");
+    push_where(&mut qb, spec, params)?;
+    ordering_terms(spec, params)?;
+    Ok(())
+}
+
+/// Number of rows matching the filters.
+pub async fn count(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+) -> Result<i64> {
+    check_regexes(conn, spec, params).await?;
+    let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
+    push_where(&mut qb, spec, params)?;
+    qb.build_query_scalar::<i64>()
+        .fetch_one(&mut *conn)
+        .await
+        .db()
+}
+
+/// Ids of the matching rows in list order; `page` is `(limit, offset)`.
+pub async fn ids(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+    page: Option<(i64, i64)>,
+) -> Result<Vec<i64>> {
+    check_regexes(conn, spec, params).await?;
+    let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", spec.id, spec.from));
+    push_where(&mut qb, spec, params)?;
+    qb.push(" ORDER BY ");
+    match ordering_terms(spec, params)? {
+        Some(terms) => {
+            qb.push(terms.join(", "));
+        }
+        None => {
+            qb.push(spec.default_order);
+        }
+    }
+    qb.push(", ").push(spec.id);
+    if let Some((limit, offset)) = page {
+        qb.push(" LIMIT ").push_bind(limit);
+        qb.push(" OFFSET ").push_bind(offset);
+    }
+    qb.build_query_scalar::<i64>()
+        .fetch_all(&mut *conn)
+        .await
+        .db()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("2030-1-1"),
+            chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+        );
+        assert!(parse_date("2030-13-01").is_none());
+        assert!(parse_date("2030-01-01T00:00").is_none());
+        assert!(parse_date("x").is_none());
+    }
+
+    #[test]
+    fn datetimes() {
+        assert!(parse_datetime("2015-02-03").is_some());
+        assert!(parse_datetime("2015-02-03 05:50").is_some());
+        assert!(parse_datetime("2015-02-03T05:50:49.387Z").is_some());
+        assert!(parse_datetime("2015-02-03T05:50:49+02:00").is_some());
+        assert!(parse_datetime("x").is_none());
+    }
+
+    #[test]
+    fn like() {
+        assert_eq!(like_pattern("a_b%"), "%a\\_b\\%%");
+    }
+}

@@ -1,0 +1,115 @@
+//! What each resource module implements for the engine: lookup, fetching
+//! representations, and the write functions.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use pdc_core::fields::Op;
+use pdc_core::{Error, Result};
+use serde_json::{Map, Value};
+use sqlx::PgConnection;
+
+use crate::changes::Changes;
+use crate::spec::Spec;
+
+/// Deployment settings that change what the database layer writes.
+#[derive(Debug, Clone, Default)]
+pub struct DbSettings {
+    /// `RELEASE_DEFAULT_SIGKEY`: key id given to releases written without one.
+    pub release_default_sigkey: Option<String>,
+}
+
+/// Per-request context for representations and writes.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// `scheme://host` of the request, for absolute URLs in bodies.
+    pub base_url: String,
+    pub settings: Arc<DbSettings>,
+}
+
+impl Ctx {
+    /// Absolute URL of an API path below `/rest_api/v1/`.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}/rest_api/v1/{path}", self.base_url)
+    }
+}
+
+/// A write in progress: the request's transaction and its changes.
+pub struct Write<'a> {
+    pub conn: &'a mut PgConnection,
+    pub changes: &'a mut Changes,
+    pub ctx: &'a Ctx,
+}
+
+async fn not_supported<T>() -> Result<T> {
+    Err(Error::internal("action not supported by this resource"))
+}
+
+/// The behaviour of one resource. The engine (pdc-api) handles parameters,
+/// paging, transactions, bulk forms and changesets around these calls.
+pub trait Resource: Send + Sync + 'static {
+    const SPEC: &'static Spec;
+
+    /// Id of the object named by the URL lookup segments.
+    fn lookup(
+        conn: &mut PgConnection,
+        key: &[String],
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Representations of `ids`, in the same order (missing ids skipped).
+    fn fetch(
+        conn: &mut PgConnection,
+        ctx: &Ctx,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<Value>>> + Send;
+
+    /// Creates one object from a body that passed the unknown/read-only key check.
+    fn create(
+        _w: &mut Write<'_>,
+        _body: &Map<String, Value>,
+    ) -> impl Future<Output = Result<i64>> + Send {
+        not_supported()
+    }
+
+    /// PUT (`Op::Update`) or PATCH (`Op::Patch`) of one object; returns its id.
+    fn update(
+        _w: &mut Write<'_>,
+        _id: i64,
+        _body: &Map<String, Value>,
+        _op: Op,
+    ) -> impl Future<Output = Result<i64>> + Send {
+        not_supported()
+    }
+
+    fn delete(_w: &mut Write<'_>, _id: i64) -> impl Future<Output = Result<()>> + Send {
+        not_supported()
+    }
+}
+
+/// Parses a numeric lookup segment (non-numbers simply match nothing).
+pub fn numeric_key(key: &[String]) -> Option<i64> {
+    key.first()?.parse().ok()
+}
+
+/// Lookup by numeric primary key in `table` (a constant of the code).
+pub async fn lookup_by_id(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key: &[String],
+) -> Result<Option<i64>> {
+    let Some(id) = numeric_key(key) else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1");
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(crate::db::map_db_error)
+}
+
+/// Puts fetched `(id, value)` pairs into the order of `ids`.
+pub fn in_order(ids: &[i64], rows: Vec<(i64, Value)>) -> Vec<Value> {
+    let mut map: std::collections::HashMap<i64, Value> = rows.into_iter().collect();
+    ids.iter().filter_map(|id| map.remove(id)).collect()
+}

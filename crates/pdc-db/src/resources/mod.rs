@@ -1,0 +1,5 @@
+//! One module per resource family, each holding its specs and SQL.
+
+pub mod auth;
+pub mod changesets;
+pub mod common;
