@@ -127,19 +127,35 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// Ok when empty, else the 400 error; field order follows `order`.
+    /// Ok when empty, else the 400 error. PDC renders the mapping as a
+    /// Python 2 dict filled in field order (`order`), so its keys come out
+    /// in that dict's iteration order, which this reproduces.
     pub fn into_result(self, order: &[&str]) -> Result<()> {
         if self.0.is_empty() {
             return Ok(());
         }
-        let mut sorted = Map::new();
+        Err(Error::fields(self.py2_ordered(order)))
+    }
+
+    /// The mapping re-keyed in Python 2 dict order (see `into_result`).
+    pub fn py2_ordered(self, order: &[&str]) -> FieldErrors {
         let mut rest = self.0;
+        let mut entries: Vec<(String, Value)> = Vec::new();
         for name in order {
             if let Some(v) = rest.shift_remove(*name) {
-                sorted.insert((*name).to_string(), v);
+                entries.push(((*name).to_string(), v));
             }
         }
-        sorted.extend(rest);
-        Err(Error::fields(FieldErrors(sorted)))
+        entries.extend(rest);
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        let positions = crate::pyrepr::py2_dict_order(&keys);
+        let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
+        let mut sorted = Map::new();
+        for i in positions {
+            if let Some((k, v)) = slots[i].take() {
+                sorted.insert(k, v);
+            }
+        }
+        FieldErrors(sorted)
     }
 }

@@ -238,7 +238,7 @@ pub fn py_type(v: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         Value::Number(n) if n.is_f64() => "float",
         Value::Number(_) => "int",
-        Value::String(_) => "str",
+        Value::String(_) => "unicode",
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
     }

@@ -58,3 +58,162 @@ mod tests {
         assert_eq!(unicode("it's"), "u\"it's\"");
     }
 }
+
+/// CPython 2.7's hash of an (ASCII) string, without hash randomisation.
+fn py2_hash(s: &str) -> i64 {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() {
+        return 0;
+    }
+    let mut x: i64 = (bytes[0] as i64) << 7;
+    for &b in bytes {
+        x = x.wrapping_mul(1_000_003) ^ b as i64;
+    }
+    x ^= bytes.len() as i64;
+    if x == -1 { -2 } else { x }
+}
+
+/// Slot of `hash` in a CPython 2.7 dict table of `size` slots.
+fn py2_slot(table: &[Option<usize>], hash: i64) -> usize {
+    let mask = table.len() - 1;
+    let mut i = hash as u64 as usize & mask;
+    let mut perturb = hash as u64;
+    loop {
+        let slot = i & mask;
+        if table[slot].is_none() {
+            return slot;
+        }
+        i = (i << 2)
+            .wrapping_add(i)
+            .wrapping_add(perturb as usize)
+            .wrapping_add(1);
+        perturb >>= 5;
+    }
+}
+
+/// The order in which a Python 2 dict built by inserting `keys` (distinct)
+/// in the given order iterates them: PDC's error bodies come out so.
+pub fn py2_dict_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
+    let mut table: Vec<Option<usize>> = vec![None; 8];
+    let mut used = 0usize;
+    for (idx, key) in keys.iter().enumerate() {
+        let slot = py2_slot(&table, py2_hash(key.as_ref()));
+        table[slot] = Some(idx);
+        used += 1;
+        if used * 3 >= table.len() * 2 {
+            let min = (if used > 50_000 { 2 } else { 4 }) * used;
+            let mut size = 8;
+            while size <= min {
+                size <<= 1;
+            }
+            let old = std::mem::replace(&mut table, vec![None; size]);
+            for entry in old.into_iter().flatten() {
+                let slot = py2_slot(&table, py2_hash(keys[entry].as_ref()));
+                table[slot] = Some(entry);
+            }
+        }
+    }
+    table.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod dict_tests {
+    use super::py2_dict_order;
+
+    fn ordered<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+        py2_dict_order(keys).into_iter().map(|i| keys[i]).collect()
+    }
+
+    #[test]
+    fn matches_python2() {
+        assert_eq!(ordered(&["short", "product"]), ["product", "short"]);
+        assert_eq!(ordered(&["name", "description"]), ["name", "description"]);
+        assert_eq!(
+            ordered(&["invalid_data", "detail", "id_of_invalid_data"]),
+            ["invalid_data", "detail", "id_of_invalid_data"]
+        );
+        // Inserted one by one (a dict literal would be presized differently).
+        assert_eq!(
+            ordered(&[
+                "username",
+                "fullname",
+                "e-mail",
+                "is_superuser",
+                "is_staff",
+                "groups",
+                "permissions",
+                "resource_permissions"
+            ]),
+            [
+                "username",
+                "is_superuser",
+                "e-mail",
+                "is_staff",
+                "groups",
+                "resource_permissions",
+                "fullname",
+                "permissions"
+            ]
+        );
+        let many = [
+            "name",
+            "short",
+            "version",
+            "active",
+            "product_version_id",
+            "product",
+            "releases",
+            "allowed_push_targets",
+            "x1",
+            "x2",
+            "x3",
+            "x4",
+            "x5",
+            "x6",
+            "x7",
+            "x8",
+            "x9",
+            "x10",
+            "x11",
+            "x12",
+            "x13",
+            "x14",
+            "x15",
+            "x16",
+            "x17",
+            "x18",
+        ];
+        assert_eq!(
+            ordered(&many),
+            [
+                "product_version_id",
+                "active",
+                "version",
+                "product",
+                "releases",
+                "allowed_push_targets",
+                "x8",
+                "x9",
+                "x2",
+                "x3",
+                "x1",
+                "x6",
+                "x7",
+                "x4",
+                "x5",
+                "short",
+                "name",
+                "x18",
+                "x10",
+                "x11",
+                "x12",
+                "x13",
+                "x14",
+                "x15",
+                "x16",
+                "x17"
+            ]
+        );
+        assert_eq!(ordered(&["release_id", "active"]), ["active", "release_id"]);
+    }
+}
