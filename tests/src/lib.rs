@@ -170,6 +170,30 @@ impl Server {
         );
     }
 
+    /// Gives `admin` and a plain user `alice` the fixed tokens the recorded
+    /// scenarios use (`...0001` and `...0002`).
+    pub fn fixed_tokens(&mut self) {
+        for (user, key, superuser) in [
+            ("admin", "0000000000000000000000000000000000000001", true),
+            ("alice", "0000000000000000000000000000000000000002", false),
+        ] {
+            let mut cmd = Command::new(pdc_bin());
+            cmd.args(["token", "create", "--user", user, "--key", key])
+                .env("PDC_DATABASE_URL", &self.database_url)
+                .env("PDC_LOG", "warn");
+            if superuser {
+                cmd.arg("--superuser");
+            }
+            let out = cmd.output().expect("pdc token create runs");
+            assert!(
+                out.status.success(),
+                "token create: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        self.token = "0000000000000000000000000000000000000001".into();
+    }
+
     /// Creates a (non-superuser) user and returns its token.
     pub fn user_token(&self, user: &str, groups: &[&str]) -> String {
         let mut cmd = Command::new(pdc_bin());

@@ -7,6 +7,9 @@ use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
+use pdc_db::resources::releases::Releases;
+use pdc_db::resources::repository::{PushTargets, Services};
 use pdc_db::{Resource, Spec};
 
 use crate::App;
@@ -108,6 +111,13 @@ pub fn entries() -> Vec<Entry> {
         engine::<Permissions>(),
         engine::<ResourcePermissions>(),
         engine::<GroupResourcePermissions>(),
+        engine::<Services>(),
+        engine::<PushTargets>(),
+        engine::<ReleaseTypes>(),
+        engine::<BaseProducts>(),
+        engine::<Products>(),
+        engine::<ProductVersions>(),
+        engine::<Releases>(),
     ];
     v.extend(crate::views::entries());
     v

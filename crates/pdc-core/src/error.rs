@@ -104,6 +104,10 @@ impl std::error::Error for Error {}
 pub struct FieldErrors(pub Map<String, Value>);
 
 impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     pub fn add(&mut self, field: &str, msg: impl Into<String>) {
         let entry = self
             .0
@@ -127,9 +131,9 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// Ok when empty, else the 400 error. PDC renders the mapping as a
-    /// Python 2 dict filled in field order (`order`), so its keys come out
-    /// in that dict's iteration order, which this reproduces.
+    /// Ok when empty, else the 400 error. PDC's mapping is a Python 2 dict
+    /// filled in field order (`order`) and then copied once more by DRF, so
+    /// its keys come out in that copy's iteration order, reproduced here.
     pub fn into_result(self, order: &[&str]) -> Result<()> {
         if self.0.is_empty() {
             return Ok(());
@@ -148,7 +152,12 @@ impl FieldErrors {
         }
         entries.extend(rest);
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-        let positions = crate::pyrepr::py2_dict_order(&keys);
+        let first = crate::pyrepr::py2_dict_order(&keys);
+        let copied: Vec<&str> = first.iter().map(|&i| keys[i]).collect();
+        let positions: Vec<usize> = crate::pyrepr::py2_dict_order(&copied)
+            .into_iter()
+            .map(|i| first[i])
+            .collect();
         let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
         let mut sorted = Map::new();
         for i in positions {
@@ -157,5 +166,48 @@ impl FieldErrors {
             }
         }
         FieldErrors(sorted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_in_pdc_order() {
+        // Observed on PDC for a release POST with ten bad fields.
+        let order = [
+            "short",
+            "version",
+            "name",
+            "base_product",
+            "active",
+            "product_version",
+            "release_type",
+            "integrated_with",
+            "sigkey",
+            "allow_buildroot_push",
+            "allowed_debuginfo_services",
+        ];
+        let mut e = FieldErrors::new();
+        for f in order.iter().filter(|f| **f != "name") {
+            e.add(f, "x");
+        }
+        let keys: Vec<String> = e.py2_ordered(&order).0.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "short",
+                "integrated_with",
+                "product_version",
+                "allowed_debuginfo_services",
+                "sigkey",
+                "version",
+                "active",
+                "allow_buildroot_push",
+                "base_product",
+                "release_type"
+            ]
+        );
     }
 }

@@ -360,7 +360,7 @@ pub fn check_value(field: &Field, raw: &Value) -> Result<Val, String> {
         Kind::Str { max, blank } => check_text(field, raw, *max, *blank).map(Val::Str),
         Kind::Bool => as_bool(raw)
             .map(Val::Bool)
-            .ok_or_else(|| format!("\"{}\" is not a valid boolean.", py_str(raw))),
+            .ok_or_else(|| "Must be a valid boolean.".to_string()),
         Kind::Int => as_int(raw)
             .map(Val::Int)
             .ok_or_else(|| "A valid integer is required.".to_string()),
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(
             Value::Object(errors.0),
             json!({"name": ["Ensure this field has no more than 5 characters."],
-                   "active": ["\"maybe\" is not a valid boolean."]})
+                   "active": ["Must be a valid boolean."]})
         );
         let body = json!({"name": "  ", "active": "t"});
         let (input, errors) = parse_body(&FIELDS, body.as_object().unwrap(), Op::Create);

@@ -3,3 +3,7 @@
 pub mod auth;
 pub mod changesets;
 pub mod common;
+pub mod masks;
+pub mod products;
+pub mod releases;
+pub mod repository;

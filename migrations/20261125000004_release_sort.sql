@@ -1,0 +1,8 @@
+-- PDC sorts releases by [short] + [int parts of version] (just [short] when
+-- the version is not all digits and dots); this is the version part.
+CREATE FUNCTION release_version_key(version text) RETURNS numeric[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN version ~ '^[0-9]+(\.[0-9]+)*$'
+                THEN string_to_array(version, '.')::numeric[]
+                ELSE '{}'::numeric[] END
+$$;
