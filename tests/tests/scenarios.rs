@@ -91,4 +91,4 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!(releases);
+scenarios!(releases, release_rpc);

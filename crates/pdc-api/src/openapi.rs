@@ -161,6 +161,27 @@ fn errors(mut op: OperationBuilder, codes: &[u16]) -> OperationBuilder {
     op
 }
 
+/// A POST-only special endpoint's operation with a free-form JSON body.
+pub fn rpc_operation(
+    id: &str,
+    summary: &str,
+    description: &str,
+    ok_text: &str,
+    codes: &[u16],
+) -> Operation {
+    let body = RequestBodyBuilder::new()
+        .content("application/json", json_content(any()))
+        .required(Some(Required::True))
+        .build();
+    let op = OperationBuilder::new()
+        .tag("rpc")
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .description(Some(description))
+        .request_body(Some(body));
+    errors(ok("201", ok_text, any(), op), codes).build()
+}
+
 const READ_ERRORS: &[u16] = &[400, 401, 404, 406];
 const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 405, 406, 409, 415];
 

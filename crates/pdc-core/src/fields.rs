@@ -267,6 +267,18 @@ pub fn py_str(v: &Value) -> String {
     }
 }
 
+/// Python truthiness of a JSON value (`bool(value)`).
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// DRF CharField conversion: text, or ints/floats turned into text.
 pub fn as_text(v: &Value) -> Option<String> {
     match v {

@@ -79,18 +79,6 @@ fn quoted(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Python truthiness of a JSON value.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// The body a single write needs: an object (an empty body is `{}`).
 pub fn object_body(body: Option<Value>) -> Result<Map<String, Value>> {
     match body {

@@ -9,9 +9,9 @@ use pdc_core::{Error, Result};
 use pdc_db::Resource;
 use serde_json::{Map, Value};
 
-use super::body::truthy;
 use super::handlers::{Call, create_in, delete_in, update_in};
 use crate::http::{empty_response, json_response};
+use pdc_core::fields::truthy;
 
 /// Wraps one item's error into the bulk error body.
 fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {

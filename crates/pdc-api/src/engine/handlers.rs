@@ -11,7 +11,7 @@ use pdc_core::{Error, Result};
 use pdc_db::{Ctx, DbResultExt, Resource, Spec, list};
 use serde_json::{Value, json};
 
-use super::body::{check_body_keys, object_body, read_json_body, truthy};
+use super::body::{check_body_keys, object_body, read_json_body};
 use super::bulk;
 use super::meta::{self, accept_ok, allow_header, conditional, not_acceptable};
 use super::tx::WriteTx;
@@ -20,12 +20,13 @@ use crate::auth::{Identity, authorize};
 use crate::error::error_response;
 use crate::http::{base_url, empty_response, encode_sorted, header_str, json_response, set_header};
 use crate::query::{self, Selection};
+use pdc_core::fields::truthy;
 
 /// Largest request body accepted (compose manifests use their own routes).
 const MAX_BODY: usize = 256 * 1024 * 1024;
 
 /// Everything a handler needs to know about the request.
-pub(super) struct Call<'a> {
+pub(crate) struct Call<'a> {
     pub app: &'a App,
     pub identity: &'a Identity,
     pub parts: &'a Parts,
@@ -34,6 +35,22 @@ pub(super) struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The checks of a special (non-engine) endpoint, in DRF's order:
+    /// negotiation, permission, method, strict query parameters.
+    pub async fn precheck_rpc(&self, prefix: &str, methods: &[Method], strict: bool) -> Result<()> {
+        if !accept_ok(&self.parts.headers) {
+            return Err(not_acceptable());
+        }
+        authorize(self.app, self.identity, prefix, &self.parts.method).await?;
+        if !methods.contains(&self.parts.method) {
+            return Err(method_not_allowed(&self.parts.method));
+        }
+        if strict {
+            query::check_unknown(&self.pairs, |_| false)?;
+        }
+        Ok(())
+    }
+
     pub fn selection(&self, spec: &Spec) -> Result<Selection> {
         let names: Vec<&str> = spec
             .fields
@@ -122,7 +139,7 @@ async fn finish(
     resp
 }
 
-fn make_call<'a>(app: &'a App, identity: &'a Identity, parts: &'a Parts) -> Call<'a> {
+pub(crate) fn make_call<'a>(app: &'a App, identity: &'a Identity, parts: &'a Parts) -> Call<'a> {
     Call {
         app,
         identity,
@@ -135,7 +152,7 @@ fn make_call<'a>(app: &'a App, identity: &'a Identity, parts: &'a Parts) -> Call
     }
 }
 
-async fn body_value(parts: &Parts, body: Body) -> Result<Option<Value>> {
+pub(crate) async fn body_value(parts: &Parts, body: Body) -> Result<Option<Value>> {
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| Error::bad_request("Request body too large or unreadable."))?;

@@ -9,6 +9,7 @@ mod meta;
 mod tx;
 
 pub use body::{check_body_keys, read_json_body};
+pub(crate) use handlers::{body_value, make_call};
 pub use handlers::{detail_route, list_route, method_not_allowed};
 pub use meta::{accept_ok, allow_header, conditional, not_acceptable};
 pub use tx::WriteTx;

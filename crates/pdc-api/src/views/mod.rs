@@ -1,11 +1,14 @@
 //! Endpoints beside the engine: the API root, auth views, RPCs.
 
 pub mod auth;
+pub mod release_rpc;
 pub mod root;
 
 use crate::registry::Entry;
 
 /// Registry entries of the special endpoints.
 pub fn entries() -> Vec<Entry> {
-    auth::entries()
+    let mut v = auth::entries();
+    v.extend(release_rpc::entries());
+    v
 }

@@ -5,5 +5,6 @@ pub mod changesets;
 pub mod common;
 pub mod masks;
 pub mod products;
+pub mod release_rpc;
 pub mod releases;
 pub mod repository;

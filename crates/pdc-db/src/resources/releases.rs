@@ -505,25 +505,7 @@ async fn write_release(
     }
 
     let id = match id {
-        None => sqlx::query_scalar!(
-            "INSERT INTO release (release_id, short, version, name, release_type_pk, base_product_pk,
-               product_version_pk, integrated_with_pk, sigkey_pk, active, allow_buildroot_push)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            release_id,
-            row.short,
-            row.version,
-            row.name,
-            row.release_type,
-            row.base_product,
-            row.product_version,
-            row.integrated_with,
-            row.sigkey,
-            row.active,
-            row.allow_buildroot_push
-        )
-        .fetch_one(&mut *w.conn)
-        .await
-        .db()?,
+        None => insert_row(w.conn, &row, &release_id).await?,
         Some(id) => {
             sqlx::query!(
                 "UPDATE release SET release_id = $2, short = $3, version = $4, name = $5, release_type_pk = $6,
@@ -572,6 +554,63 @@ async fn write_release(
     write_mapping(w.conn, id, MappingKind::Bugzilla, bugzilla).await?;
     write_mapping(w.conn, id, MappingKind::DistGit, dist_git).await?;
     Ok(id)
+}
+
+async fn insert_row(conn: &mut PgConnection, row: &ReleaseRow, release_id: &str) -> Result<i64> {
+    sqlx::query_scalar!(
+        "INSERT INTO release (release_id, short, version, name, release_type_pk, base_product_pk,
+           product_version_pk, integrated_with_pk, sigkey_pk, active, allow_buildroot_push)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        release_id,
+        row.short,
+        row.version,
+        row.name,
+        row.release_type,
+        row.base_product,
+        row.product_version,
+        row.integrated_with,
+        row.sigkey,
+        row.active,
+        row.allow_buildroot_push
+    )
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+/// A release made outside the API's validation (get-or-create by the
+/// composeinfo import): defaults for everything not given, no masks.
+pub struct PlainRelease<'a> {
+    pub name: &'a str,
+    pub short: &'a str,
+    pub version: &'a str,
+    pub release_type: i64,
+    pub base_product: Option<i64>,
+    pub product_version: Option<i64>,
+    pub integrated_with: Option<i64>,
+}
+
+/// Inserts a [`PlainRelease`] after the model checks PDC's `full_clean` does.
+pub async fn insert_plain(conn: &mut PgConnection, r: &PlainRelease<'_>) -> Result<i64> {
+    let row = ReleaseRow {
+        short: r.short.to_string(),
+        version: r.version.to_string(),
+        name: r.name.to_string(),
+        release_type: r.release_type,
+        base_product: r.base_product,
+        product_version: r.product_version,
+        integrated_with: r.integrated_with,
+        sigkey: None,
+        active: true,
+        allow_buildroot_push: false,
+    };
+    let release_id = derive_release_id(conn, &row).await?;
+    if refs::taken(conn, "release", "release_id", &release_id, None).await? {
+        return Err(Error::detail_list([
+            "Release with this Release id already exists.",
+        ]));
+    }
+    insert_row(conn, &row, &release_id).await
 }
 
 /// `release_id` from the row's short, version, type and base product.
