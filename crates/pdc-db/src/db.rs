@@ -21,6 +21,9 @@ pub fn options(url: &str) -> BoxResult<PgConnectOptions> {
 /// Connects, creating the database first when it does not exist.
 pub async fn connect(opts: PgConnectOptions, max_connections: u32) -> BoxResult<Pool> {
     create_database_if_missing(&opts).await?;
+    // Every query is a prepared statement; reuse its plan instead of
+    // re-planning the (join-heavy) representation queries on each call.
+    let opts = opts.options([("plan_cache_mode", "force_generic_plan")]);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)

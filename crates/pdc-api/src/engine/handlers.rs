@@ -129,14 +129,35 @@ async fn finish(
         Err(e) => error_response(e),
     };
     set_header(&mut resp, "allow", &allow_header(methods));
+    // Successful reads got their Last-Modified from the conditional check;
+    // PDC sends it on failed reads too.
     if matches!(parts.method, Method::GET | Method::HEAD)
-        && resp.status() != StatusCode::NOT_MODIFIED
         && !resp.headers().contains_key("last-modified")
         && let Ok(Ok(Some(stamp))) = conditional(app, spec, &parts.headers).await
     {
         set_header(&mut resp, "last-modified", &stamp);
     }
     resp
+}
+
+/// Runs a read after the conditional check: answers 304 when the client's
+/// copy is current, else the read's answer with `Last-Modified`.
+async fn conditional_read(
+    app: &App,
+    spec: &Spec,
+    parts: &Parts,
+    read: impl std::future::Future<Output = Result<Response>>,
+) -> Result<Response> {
+    match conditional(app, spec, &parts.headers).await? {
+        Err(not_modified) => Ok(not_modified),
+        Ok(stamp) => {
+            let mut resp = read.await?;
+            if let Some(stamp) = stamp {
+                set_header(&mut resp, "last-modified", &stamp);
+            }
+            Ok(resp)
+        }
+    }
 }
 
 pub(crate) fn make_call<'a>(app: &'a App, identity: &'a Identity, parts: &'a Parts) -> Call<'a> {
@@ -173,10 +194,7 @@ pub async fn list_route<R: Resource>(
         precheck(&call, spec, &methods).await?;
         match parts.method {
             Method::GET | Method::HEAD => {
-                if let Err(not_modified) = conditional(&app, spec, &parts.headers).await? {
-                    return Ok(not_modified);
-                }
-                list::<R>(&call).await
+                conditional_read(&app, spec, &parts, list::<R>(&call)).await
             }
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::POST => match body_value(&parts, body).await? {
@@ -215,10 +233,7 @@ pub async fn detail_route<R: Resource>(
         precheck(&call, spec, &methods).await?;
         match parts.method {
             Method::GET | Method::HEAD => {
-                if let Err(not_modified) = conditional(&app, spec, &parts.headers).await? {
-                    return Ok(not_modified);
-                }
-                retrieve::<R>(&call, &key).await
+                conditional_read(&app, spec, &parts, retrieve::<R>(&call, &key)).await
             }
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::PUT => {

@@ -40,10 +40,10 @@ pub fn get<'a>(data: &'a Value, key: &str) -> Parse<&'a Value> {
         Value::Object(m) => m
             .get(key)
             .ok_or_else(|| ParseError(format!("Missing key {key}"))),
-        Value::Array(_) => Err(ParseError("list indices must be integers, not unicode".into())),
-        Value::String(_) => Err(ParseError(
-            "string indices must be integers".into(),
+        Value::Array(_) => Err(ParseError(
+            "list indices must be integers, not unicode".into(),
         )),
+        Value::String(_) => Err(ParseError("string indices must be integers".into())),
         Value::Null => Err(ParseError(
             "'NoneType' object has no attribute '__getitem__'".into(),
         )),
