@@ -5,6 +5,7 @@ pub mod error;
 pub mod fields;
 pub mod fmt;
 pub mod ids;
+pub mod pydict;
 pub mod pyjson;
 pub mod pyrepr;
 

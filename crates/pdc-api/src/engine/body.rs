@@ -3,6 +3,7 @@
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
+pub use pdc_core::fields::truthy;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value};
 
@@ -77,18 +78,6 @@ fn quoted(names: &[&str]) -> String {
         .map(|n| format!("\"{n}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Python truthiness of a JSON value.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 /// The body a single write needs: an object (an empty body is `{}`).
