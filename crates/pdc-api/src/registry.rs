@@ -7,6 +7,7 @@ use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
 use crate::App;
@@ -108,6 +109,9 @@ pub fn entries() -> Vec<Entry> {
         engine::<Permissions>(),
         engine::<ResourcePermissions>(),
         engine::<GroupResourcePermissions>(),
+        engine::<Variants>(),
+        engine::<VariantTypes<false>>(),
+        engine::<VariantTypes<true>>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -3,3 +3,5 @@
 pub mod auth;
 pub mod changesets;
 pub mod common;
+pub mod push_targets;
+pub mod variants;
