@@ -63,3 +63,20 @@ pub fn push_targets(s: &Server) {
          WHERE r.release_id IN ('product-1.0', 'product2-1.0') ORDER BY r.id",
     );
 }
+
+/// `cpes.json`: `cpe:test1` and `cpe:test2`.
+pub fn cpes(s: &Server) {
+    s.sql(
+        "INSERT INTO cpe (cpe, description) VALUES ('cpe:test1', 'CPE Test 1'), ('cpe:test2', 'CPE Test 2')",
+    );
+}
+
+/// `variant_cpes.json`: cpe:test1 on release-1.0/Client-UID; needs
+/// [`variants_standalone`] and [`cpes`].
+pub fn variant_cpes(s: &Server) {
+    s.sql(
+        "INSERT INTO variant_cpe (variant_pk, cpe_pk)
+         SELECT v.id, c.id FROM variant v JOIN release r ON r.id = v.release_pk, cpe c
+         WHERE r.release_id = 'release-1.0' AND v.variant_uid = 'Client-UID' AND c.cpe = 'cpe:test1'",
+    );
+}

@@ -7,6 +7,7 @@ use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::cpes::{Cpes, VariantCpes};
 use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
@@ -112,6 +113,8 @@ pub fn entries() -> Vec<Entry> {
         engine::<Variants>(),
         engine::<VariantTypes<false>>(),
         engine::<VariantTypes<true>>(),
+        engine::<Cpes>(),
+        engine::<VariantCpes>(),
     ];
     v.extend(crate::views::entries());
     v

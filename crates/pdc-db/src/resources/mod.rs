@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod changesets;
 pub mod common;
+pub mod cpes;
 pub mod push_targets;
 pub mod variants;
