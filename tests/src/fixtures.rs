@@ -80,3 +80,21 @@ pub fn variant_cpes(s: &Server) {
          WHERE r.release_id = 'release-1.0' AND v.variant_uid = 'Client-UID' AND c.cpe = 'cpe:test1'",
     );
 }
+
+/// `release.json`, `release_group_types.json` and `release_groups.json`:
+/// release-1.0; types Async, QuarterlyUpdate, Zstream; groups `rhel_test`
+/// (Async, "test") and `rhel_test1` (QuarterlyUpdate, "good"), both with release-1.0.
+pub fn release_groups(s: &Server) {
+    s.sql(
+        "INSERT INTO release (release_id, short, version, name, release_type_pk)
+           VALUES ('release-1.0', 'release', '1.0', 'Test Release', 1);
+         INSERT INTO release_group_type (name) VALUES ('Async'), ('QuarterlyUpdate'), ('Zstream');
+         INSERT INTO release_group (name, description, type_pk)
+         SELECT v.name, v.descr, t.id
+         FROM (VALUES (1, 'rhel_test', 'test', 'Async'), (2, 'rhel_test1', 'good', 'QuarterlyUpdate'))
+              AS v(n, name, descr, type)
+         JOIN release_group_type t ON t.name = v.type ORDER BY v.n;
+         INSERT INTO release_group_release (release_group_pk, release_pk)
+         SELECT g.id, r.id FROM release_group g, release r",
+    );
+}

@@ -8,6 +8,7 @@ use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, Res
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
+use pdc_db::resources::release_groups::ReleaseGroups;
 use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
@@ -110,6 +111,7 @@ pub fn entries() -> Vec<Entry> {
         engine::<Permissions>(),
         engine::<ResourcePermissions>(),
         engine::<GroupResourcePermissions>(),
+        engine::<ReleaseGroups>(),
         engine::<Variants>(),
         engine::<VariantTypes<false>>(),
         engine::<VariantTypes<true>>(),

@@ -5,4 +5,5 @@ pub mod changesets;
 pub mod common;
 pub mod cpes;
 pub mod push_targets;
+pub mod release_groups;
 pub mod variants;
