@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub use serde_json::{Value, json};
 
+pub mod fixtures;
+
 /// Where test databases are created (`PDC_TEST_DATABASE_URL`, without a database name).
 pub fn admin_url() -> String {
     std::env::var("PDC_TEST_DATABASE_URL")

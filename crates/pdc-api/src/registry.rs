@@ -7,9 +7,12 @@ use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::cpes::{Cpes, VariantCpes};
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
+use pdc_db::resources::release_groups::ReleaseGroups;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
+use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
 use crate::App;
@@ -118,6 +121,12 @@ pub fn entries() -> Vec<Entry> {
         engine::<Products>(),
         engine::<ProductVersions>(),
         engine::<Releases>(),
+        engine::<ReleaseGroups>(),
+        engine::<Variants>(),
+        engine::<VariantTypes<false>>(),
+        engine::<VariantTypes<true>>(),
+        engine::<Cpes>(),
+        engine::<VariantCpes>(),
     ];
     v.extend(crate::views::entries());
     v

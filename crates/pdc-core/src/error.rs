@@ -152,16 +152,14 @@ impl FieldErrors {
         }
         entries.extend(rest);
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-        let first = crate::pyrepr::py2_dict_order(&keys);
-        let copied: Vec<&str> = first.iter().map(|&i| keys[i]).collect();
-        let positions: Vec<usize> = crate::pyrepr::py2_dict_order(&copied)
+        let ordered: Vec<String> = crate::pydict::order(&keys, 2)
             .into_iter()
-            .map(|i| first[i])
+            .map(str::to_string)
             .collect();
-        let mut slots: Vec<Option<(String, Value)>> = entries.into_iter().map(Some).collect();
+        let mut by_key: Map<String, Value> = entries.into_iter().collect();
         let mut sorted = Map::new();
-        for i in positions {
-            if let Some((k, v)) = slots[i].take() {
+        for k in ordered {
+            if let Some(v) = by_key.shift_remove(&k) {
                 sorted.insert(k, v);
             }
         }

@@ -21,7 +21,8 @@ pub struct Ref {
 /// How a field is checked and what its value becomes.
 #[derive(Debug)]
 pub enum Kind {
-    /// DRF CharField (whitespace trimmed, ints and floats accepted as text).
+    /// DRF CharField (whitespace trimmed, ints and floats accepted as text);
+    /// `max: 0` means no length limit.
     Str {
         max: usize,
         blank: bool,
@@ -254,16 +255,34 @@ pub fn py_str(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Array(items) => format!(
             "[{}]",
-            items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => crate::pyrepr::unicode(s),
-                    other => py_str(other),
-                })
+            items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", crate::pyrepr::unicode(k), py_repr(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Object(_) => v.to_string(),
+    }
+}
+
+/// Python 2 `repr()` of a JSON value (`u'a'` for strings).
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => crate::pyrepr::unicode(s),
+        other => py_str(other),
+    }
+}
+
+/// What Python's `for x in value` yields, each rendered with `str()`: list
+/// items, string characters, object keys; `None` when not iterable.
+pub fn py_iter(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Array(items) => Some(items.iter().map(py_str).collect()),
+        Value::String(s) => Some(s.chars().map(String::from).collect()),
+        Value::Object(map) => Some(map.keys().cloned().collect()),
+        _ => None,
     }
 }
 
@@ -333,7 +352,7 @@ fn check_text(field: &Field, raw: &Value, max: usize, blank: bool) -> Result<Str
     if text.is_empty() && !blank {
         return Err("This field may not be blank.".into());
     }
-    if text.chars().count() > max {
+    if max > 0 && text.chars().count() > max {
         return Err(format!(
             "Ensure this field has no more than {max} characters."
         ));
@@ -456,6 +475,19 @@ mod tests {
         assert_eq!(input.bool("active"), Some(true));
         let (input, errors) = parse_body(&FIELDS, &body, Op::Patch);
         assert!(errors.is_empty() && input.values.is_empty());
+    }
+
+    #[test]
+    fn python_rendering() {
+        assert_eq!(
+            py_str(&json!({"this": ["is", 1, null]})),
+            "{u'this': [u'is', 1, None]}"
+        );
+        assert_eq!(py_str(&json!(["a", true])), "[u'a', True]");
+        assert!(!truthy(&json!(0)) && !truthy(&json!({})) && truthy(&json!("x")));
+        assert_eq!(py_iter(&json!(["a", 5, null])).unwrap(), ["a", "5", "None"]);
+        assert_eq!(py_iter(&json!("ab")).unwrap(), ["a", "b"]);
+        assert_eq!(py_iter(&json!(5)), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod fields;
 pub mod fmt;
 pub mod ids;
 pub mod productmd;
+pub mod pydict;
 pub mod pyjson;
 pub mod pyrepr;
 

@@ -108,6 +108,18 @@ pub async fn lookup_by_id(
         .map_err(crate::db::map_db_error)
 }
 
+/// Deletes the row `id` of `table` (a constant of the code); rows that
+/// reference it go as their foreign keys say.
+pub async fn delete_by_id(conn: &mut PgConnection, table: &'static str, id: i64) -> Result<()> {
+    let sql = format!("DELETE FROM {table} WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(crate::db::map_db_error)?;
+    Ok(())
+}
+
 /// Puts fetched `(id, value)` pairs into the order of `ids`.
 pub fn in_order(ids: &[i64], rows: Vec<(i64, Value)>) -> Vec<Value> {
     let mut map: std::collections::HashMap<i64, Value> = rows.into_iter().collect();

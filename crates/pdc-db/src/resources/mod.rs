@@ -3,8 +3,11 @@
 pub mod auth;
 pub mod changesets;
 pub mod common;
+pub mod cpes;
 pub mod masks;
 pub mod products;
+pub mod release_groups;
 pub mod release_rpc;
 pub mod releases;
 pub mod repository;
+pub mod variants;

@@ -9,18 +9,13 @@ use sqlx::PgConnection;
 use crate::db::DbResultExt;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order};
-use crate::resources::masks::{self, MaskOwner};
+use crate::resources::masks::{self, MaskOwner, PUSH_TARGET_REF};
 use crate::spec::{Actions, Filter, FilterKind, Spec};
 
 pub static PRODUCT_REF: Ref = Ref {
     table: "product",
     column: "short",
     order: "short",
-};
-pub static PUSH_TARGET_REF: Ref = Ref {
-    table: "push_target",
-    column: "name",
-    order: "name",
 };
 pub static RELEASE_TYPE_REF: Ref = Ref {
     table: "release_type",
@@ -601,9 +596,8 @@ impl Resource for ProductVersions {
         .fetch_one(&mut *w.conn)
         .await
         .db()?;
-        if let Some(targets) = &pv.targets {
-            let parent = masks::product_targets(w.conn, pv.product).await?;
-            masks::set_mask(w.conn, MaskOwner::ProductVersion(id), &parent, targets).await?;
+        if let Some(mask) = &pv.mask {
+            masks::store_mask(w.conn, MaskOwner::ProductVersion(id), mask).await?;
         }
         Ok(id)
     }
@@ -623,9 +617,8 @@ impl Resource for ProductVersions {
         .execute(&mut *w.conn)
         .await
         .db()?;
-        if let Some(targets) = &pv.targets {
-            let parent = masks::product_targets(w.conn, pv.product).await?;
-            masks::set_mask(w.conn, MaskOwner::ProductVersion(id), &parent, targets).await?;
+        if let Some(mask) = &pv.mask {
+            masks::store_mask(w.conn, MaskOwner::ProductVersion(id), mask).await?;
         }
         Ok(id)
     }
@@ -636,7 +629,8 @@ struct ProductVersionRow {
     version: String,
     name: String,
     product: i64,
-    targets: Option<Vec<i64>>,
+    /// Push targets of the product not allowed, when written.
+    mask: Option<Vec<i64>>,
 }
 
 async fn product_version_input(
@@ -675,7 +669,7 @@ async fn product_version_input(
                 version: r.version,
                 name: r.name,
                 product: r.product_pk,
-                targets: None,
+                mask: None,
             }
         }
         None => ProductVersionRow {
@@ -683,7 +677,7 @@ async fn product_version_input(
             version: String::new(),
             name: String::new(),
             product: 0,
-            targets: None,
+            mask: None,
         },
     };
     if let Some(v) = input.str("short") {
@@ -715,8 +709,7 @@ async fn product_version_input(
     }
     if let Some(targets) = input.ids("allowed_push_targets") {
         let parent = masks::product_targets(conn, row.product).await?;
-        masks::check_subset(conn, targets, &parent, "product").await?;
-        row.targets = Some(targets.to_vec());
+        row.mask = Some(masks::mask_for(conn, "product", &parent, targets).await?);
     }
     Ok(row)
 }

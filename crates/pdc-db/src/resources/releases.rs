@@ -9,8 +9,9 @@ use sqlx::PgConnection;
 use crate::db::DbResultExt;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order};
+use crate::resources::masks::PUSH_TARGET_REF;
 use crate::resources::masks::{self, MaskOwner};
-use crate::resources::products::{PUSH_TARGET_REF, RELEASE_TYPE_REF, release_type_short};
+use crate::resources::products::{RELEASE_TYPE_REF, release_type_short};
 use crate::resources::repository::SERVICE_REF;
 use crate::spec::{Actions, Filter, FilterKind, Spec};
 
@@ -486,8 +487,7 @@ async fn write_release(
                 Some(pv) => masks::product_version_targets(w.conn, pv).await?,
                 None => vec![],
             };
-            masks::check_subset(w.conn, requested, &parent, "product_version").await?;
-            Some((parent, requested.to_vec()))
+            Some(masks::mask_for(w.conn, "product_version", &parent, requested).await?)
         }
         None => None,
     };
@@ -548,8 +548,8 @@ async fn write_release(
         .await
         .db()?;
     }
-    if let Some((parent, requested)) = push_targets {
-        masks::set_mask(w.conn, MaskOwner::Release(id), &parent, &requested).await?;
+    if let Some(mask) = push_targets {
+        masks::store_mask(w.conn, MaskOwner::Release(id), &mask).await?;
     }
     write_mapping(w.conn, id, MappingKind::Bugzilla, bugzilla).await?;
     write_mapping(w.conn, id, MappingKind::DistGit, dist_git).await?;

@@ -1,0 +1,213 @@
+//! Iteration order of Python 2 dicts with text keys (64-bit CPython 2.7,
+//! hash randomisation off, as PDC runs). PDC sends some message lists in
+//! that order, e.g. Django's model validation errors.
+
+/// CPython 2.7's `hash()` of a byte string, as the unsigned value dicts use.
+fn hash(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let Some(first) = bytes.first() else {
+        return 0;
+    };
+    let mut x = u64::from(*first) << 7;
+    for b in bytes {
+        x = x.wrapping_mul(1_000_003) ^ u64::from(*b);
+    }
+    x ^= bytes.len() as u64;
+    if x == u64::MAX { u64::MAX - 1 } else { x }
+}
+
+/// Puts `key` into the open-addressing table `slots` (CPython's probing).
+fn place<'a>(slots: &mut [Option<&'a str>], key: &'a str) {
+    let mask = slots.len() as u64 - 1;
+    let h = hash(key);
+    let (mut i, mut perturb) = (h & mask, h);
+    while slots[(i & mask) as usize].is_some() {
+        i = (i << 2)
+            .wrapping_add(i)
+            .wrapping_add(perturb)
+            .wrapping_add(1);
+        perturb >>= 5;
+    }
+    slots[(i & mask) as usize] = Some(key);
+}
+
+/// Keys of a new dict filled by inserting `keys` in this order, as it iterates.
+fn filled<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+    let mut slots: Vec<Option<&str>> = vec![None; 8];
+    for (n, key) in keys.iter().enumerate() {
+        place(&mut slots, key);
+        let used = n + 1;
+        if used * 3 >= slots.len() * 2 {
+            let mut size = 8;
+            while size <= 4 * used {
+                size <<= 1;
+            }
+            let old = std::mem::replace(&mut slots, vec![None; size]);
+            for k in old.into_iter().flatten() {
+                place(&mut slots, k);
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// The order distinct `keys`, inserted in this order, come out of a dict
+/// that is then rebuilt by iteration `dicts - 1` more times.
+pub fn order<'a>(keys: &[&'a str], dicts: usize) -> Vec<&'a str> {
+    let mut keys = keys.to_vec();
+    for _ in 0..dicts {
+        keys = filled(&keys);
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Django 1.11's `full_clean()` message order (five dicts), produced with
+    /// Django itself for every subset of the variant columns.
+    const DJANGO: &str = "id:id uid:uid name:name version:version release:release \
+        id,uid:uid,id id,name:name,id id,version:version,id id,release:release,id \
+        uid,name:uid,name uid,version:uid,version uid,release:uid,release \
+        name,version:version,name name,release:release,name version,release:version,release \
+        id,uid,name:uid,name,id id,uid,version:uid,version,id id,uid,release:uid,release,id \
+        id,name,version:name,version,id id,name,release:name,release,id \
+        id,version,release:version,release,id uid,name,version:uid,version,name \
+        uid,name,release:uid,release,name uid,version,release:uid,version,release \
+        name,version,release:version,release,name id,uid,name,version:uid,version,name,id \
+        id,uid,name,release:name,uid,release,id id,uid,version,release:uid,version,release,id \
+        id,name,version,release:name,version,release,id \
+        uid,name,version,release:uid,version,release,name \
+        id,uid,name,version,release:name,uid,version,release,id";
+
+    #[test]
+    fn django_validation_order() {
+        for case in DJANGO.split_whitespace() {
+            let (given, expected) = case.split_once(':').unwrap();
+            let keys: Vec<String> = given.split(',').map(|k| format!("variant_{k}")).collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let got: Vec<&str> = order(&keys, 5)
+                .into_iter()
+                .map(|k| k.trim_start_matches("variant_"))
+                .collect();
+            assert_eq!(got.join(","), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn resized_dict() {
+        // PDC's bulk error body: {"invalid_data", "detail", "id_of_invalid_data"}.
+        assert_eq!(
+            order(&["invalid_data", "detail", "id_of_invalid_data"], 1),
+            ["invalid_data", "detail", "id_of_invalid_data"]
+        );
+        let six = ["release", "id", "uid", "name", "type", "arches"];
+        assert_eq!(
+            order(&six, 1),
+            ["name", "arches", "release", "type", "id", "uid"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod sequential_tests {
+    use super::order;
+
+    fn ordered<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+        order(keys, 1)
+    }
+
+    #[test]
+    fn matches_python2() {
+        assert_eq!(ordered(&["short", "product"]), ["product", "short"]);
+        assert_eq!(ordered(&["name", "description"]), ["name", "description"]);
+        assert_eq!(
+            ordered(&["invalid_data", "detail", "id_of_invalid_data"]),
+            ["invalid_data", "detail", "id_of_invalid_data"]
+        );
+        // Inserted one by one (a dict literal would be presized differently).
+        assert_eq!(
+            ordered(&[
+                "username",
+                "fullname",
+                "e-mail",
+                "is_superuser",
+                "is_staff",
+                "groups",
+                "permissions",
+                "resource_permissions"
+            ]),
+            [
+                "username",
+                "is_superuser",
+                "e-mail",
+                "is_staff",
+                "groups",
+                "resource_permissions",
+                "fullname",
+                "permissions"
+            ]
+        );
+        let many = [
+            "name",
+            "short",
+            "version",
+            "active",
+            "product_version_id",
+            "product",
+            "releases",
+            "allowed_push_targets",
+            "x1",
+            "x2",
+            "x3",
+            "x4",
+            "x5",
+            "x6",
+            "x7",
+            "x8",
+            "x9",
+            "x10",
+            "x11",
+            "x12",
+            "x13",
+            "x14",
+            "x15",
+            "x16",
+            "x17",
+            "x18",
+        ];
+        assert_eq!(
+            ordered(&many),
+            [
+                "product_version_id",
+                "active",
+                "version",
+                "product",
+                "releases",
+                "allowed_push_targets",
+                "x8",
+                "x9",
+                "x2",
+                "x3",
+                "x1",
+                "x6",
+                "x7",
+                "x4",
+                "x5",
+                "short",
+                "name",
+                "x18",
+                "x10",
+                "x11",
+                "x12",
+                "x13",
+                "x14",
+                "x15",
+                "x16",
+                "x17"
+            ]
+        );
+        assert_eq!(ordered(&["release_id", "active"]), ["active", "release_id"]);
+    }
+}
