@@ -559,3 +559,47 @@ async fn labels_crud() {
         0
     );
 }
+
+#[tokio::test]
+async fn options_cors_and_last_modified_on_writes() {
+    let s = Server::start().await;
+    // A plain OPTIONS gets DRF-style metadata.
+    let r = s.send("OPTIONS", "labels/", None, None, &[]).await;
+    assert_eq!(r.status, 200);
+    let meta = r.json();
+    assert_eq!(meta["name"], "labels");
+    assert_eq!(meta["actions"]["POST"]["name"]["required"], true);
+    // A CORS preflight is answered for any origin.
+    let r = s
+        .send(
+            "OPTIONS",
+            "labels/",
+            None,
+            None,
+            &[
+                ("Origin", "https://ui.example.com"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://ui.example.com")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    // Conditional resources send Last-Modified on writes and errors too,
+    // with the value from before the request.
+    let r = s.post("arches/", json!({"name": "x1"})).await;
+    assert_eq!(
+        r.header("last-modified"),
+        Some("Fri, 02 Jan 1970 00:00:00 GMT")
+    );
+    let r = s.post("arches/", json!({})).await;
+    assert_eq!(r.status, 400);
+    assert_ne!(
+        r.header("last-modified"),
+        Some("Fri, 02 Jan 1970 00:00:00 GMT")
+    );
+    assert!(s.get("labels/").await.header("last-modified").is_none());
+}

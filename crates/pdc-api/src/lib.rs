@@ -3,6 +3,7 @@
 //! permissions, and the OpenAPI document with its offline docs page.
 
 pub mod auth;
+pub mod cors;
 pub mod engine;
 pub mod error;
 pub mod http;

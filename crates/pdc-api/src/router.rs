@@ -3,13 +3,12 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use std::sync::Arc;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::App;
 use crate::auth::authenticate;
@@ -34,33 +33,12 @@ pub fn router(app: App) -> Router {
     let api = api
         .route("/rest_api/v1/", get(crate::views::root::api_root))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::HEAD,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            header::HeaderName::from_static("x-requested-with"),
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::ORIGIN,
-            header::AUTHORIZATION,
-            header::HeaderName::from_static("x-csrftoken"),
-            header::HeaderName::from_static("pdc-change-comment"),
-        ]);
     api.merge(crate::openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(fallback)
         .layer(Extension(Patterns(Arc::new(patterns))))
-        .layer(cors)
+        .layer(middleware::from_fn(crate::cors::cors))
         .with_state(app)
 }
 

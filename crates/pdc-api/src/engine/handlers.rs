@@ -117,46 +117,35 @@ async fn precheck(call: &Call<'_>, spec: &Spec, methods: &[Method]) -> Result<()
     })
 }
 
-async fn finish(
-    app: &App,
-    spec: &Spec,
-    parts: &Parts,
-    methods: &[Method],
-    result: Result<Response>,
-) -> Response {
+/// Adds `Allow` and, for resources with conditional GET, the
+/// `Last-Modified` computed before the request ran (Django's `condition`
+/// decorator wraps every method, errors included).
+fn finish(methods: &[Method], last_modified: Option<&str>, result: Result<Response>) -> Response {
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => error_response(e),
     };
     set_header(&mut resp, "allow", &allow_header(methods));
-    // Successful reads got their Last-Modified from the conditional check;
-    // PDC sends it on failed reads too.
-    if matches!(parts.method, Method::GET | Method::HEAD)
-        && !resp.headers().contains_key("last-modified")
-        && let Ok(Ok(Some(stamp))) = conditional(app, spec, &parts.headers).await
-    {
-        set_header(&mut resp, "last-modified", &stamp);
+    if let Some(stamp) = last_modified {
+        set_header(&mut resp, "last-modified", stamp);
     }
     resp
 }
 
-/// Runs a read after the conditional check: answers 304 when the client's
-/// copy is current, else the read's answer with `Last-Modified`.
-async fn conditional_read(
-    app: &App,
-    spec: &Spec,
-    parts: &Parts,
-    read: impl std::future::Future<Output = Result<Response>>,
-) -> Result<Response> {
-    match conditional(app, spec, &parts.headers).await? {
-        Err(not_modified) => Ok(not_modified),
-        Ok(stamp) => {
-            let mut resp = read.await?;
-            if let Some(stamp) = stamp {
-                set_header(&mut resp, "last-modified", &stamp);
-            }
-            Ok(resp)
+/// The resource's Last-Modified stamp, or the 304 answer to a GET/HEAD
+/// whose `If-Modified-Since` is current.
+async fn last_modified(app: &App, spec: &Spec, parts: &Parts) -> Result<Option<String>, Response> {
+    match conditional(app, spec, &parts.headers).await {
+        Ok(Ok(stamp)) => Ok(stamp),
+        Ok(Err(not_modified)) if matches!(parts.method, Method::GET | Method::HEAD) => {
+            Err(not_modified)
         }
+        Ok(Err(not_modified)) => Ok(not_modified
+            .headers()
+            .get("last-modified")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)),
+        Err(e) => Err(error_response(e)),
     }
 }
 
@@ -189,13 +178,15 @@ pub async fn list_route<R: Resource>(
     let spec = R::SPEC;
     let (parts, body) = req.into_parts();
     let methods = methods(spec, false);
+    let stamp = match last_modified(&app, spec, &parts).await {
+        Ok(stamp) => stamp,
+        Err(not_modified) => return finish(&methods, None, Ok(not_modified)),
+    };
     let call = make_call(&app, &identity, &parts);
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => {
-                conditional_read(&app, spec, &parts, list::<R>(&call)).await
-            }
+            Method::GET | Method::HEAD => list::<R>(&call).await,
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::POST => match body_value(&parts, body).await? {
                 Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
@@ -212,7 +203,7 @@ pub async fn list_route<R: Resource>(
         }
     }
     .await;
-    finish(&app, spec, &parts, &methods, result).await
+    finish(&methods, stamp.as_deref(), result)
 }
 
 /// `/rest_api/v1/<prefix>/<lookup...>/`
@@ -228,13 +219,15 @@ pub async fn detail_route<R: Resource>(
         return crate::router::unrouted(&parts.headers);
     }
     let methods = methods(spec, true);
+    let stamp = match last_modified(&app, spec, &parts).await {
+        Ok(stamp) => stamp,
+        Err(not_modified) => return finish(&methods, None, Ok(not_modified)),
+    };
     let call = make_call(&app, &identity, &parts);
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => {
-                conditional_read(&app, spec, &parts, retrieve::<R>(&call, &key)).await
-            }
+            Method::GET | Method::HEAD => retrieve::<R>(&call, &key).await,
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::PUT => {
                 let body = object_body(body_value(&parts, body).await?)?;
@@ -252,7 +245,7 @@ pub async fn detail_route<R: Resource>(
         }
     }
     .await;
-    finish(&app, spec, &parts, &methods, result).await
+    finish(&methods, stamp.as_deref(), result)
 }
 
 /// Fetches one representation by id.
