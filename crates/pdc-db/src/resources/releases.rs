@@ -245,6 +245,10 @@ pub async fn fetch_releases(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<
                      AND NOT EXISTS (SELECT 1 FROM release_push_mask m
                        WHERE m.release_pk = r.id AND m.push_target_pk = pt.id)
                    ORDER BY pt.name) AS "push_targets!",
+             ARRAY(SELECT c.compose_id FROM compose c JOIN compose_type ct ON ct.id = c.compose_type_pk
+                   WHERE NOT c.deleted AND (c.release_pk = r.id OR EXISTS (
+                     SELECT 1 FROM compose_linked_release l WHERE l.compose_pk = c.id AND l.release_pk = r.id))
+                   ORDER BY c.compose_date, compose_type_rank(ct.name), c.compose_respin, c.id) AS "compose_set!",
              bz.bugzilla_product AS "bugzilla?", dg.dist_git_branch AS "dist_git?"
            FROM release r
            JOIN release_type t ON t.id = r.release_type_pk
@@ -275,7 +279,7 @@ pub async fn fetch_releases(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<
                         "active": r.active,
                         "product_version": r.product_version,
                         "release_type": r.release_type,
-                        "compose_set": Vec::<String>::new(),
+                        "compose_set": r.compose_set,
                         "integrated_with": r.integrated_with,
                         "sigkey": r.sigkey,
                         "allow_buildroot_push": r.allow_buildroot_push,
