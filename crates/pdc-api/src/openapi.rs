@@ -182,6 +182,32 @@ pub fn rpc_operation(
     errors(ok("201", ok_text, any(), op), codes).build()
 }
 
+/// A GET special endpoint answering free-form JSON, with path parameters.
+pub fn read_operation(
+    id: &str,
+    summary: &str,
+    description: &str,
+    path_params: &[&str],
+    codes: &[u16],
+) -> Operation {
+    let mut op = OperationBuilder::new()
+        .tag("rpc")
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .description(Some(description));
+    for name in path_params {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(Schema::Object(typed(Type::String, false).build())))
+                .build(),
+        );
+    }
+    errors(ok("200", "The answer.", any(), op), codes).build()
+}
+
 const READ_ERRORS: &[u16] = &[400, 401, 404, 406];
 const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 405, 406, 409, 415];
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod changes;
 pub mod db;
+pub mod import;
 pub mod list;
 pub mod refs;
 pub mod resource;

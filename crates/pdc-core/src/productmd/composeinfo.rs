@@ -134,7 +134,8 @@ impl ComposeInfo {
     }
 }
 
-fn parse_compose(c: &Value, version: (u32, u32)) -> Parse<Compose> {
+/// The `compose` section shared by every productmd file.
+pub fn parse_compose(c: &Value, version: (u32, u32)) -> Parse<Compose> {
     let id_raw = get(c, "id")?;
     let label = match get_opt(c, "label")? {
         Some(v) if truthy(v) => Some(v),

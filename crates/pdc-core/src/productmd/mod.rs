@@ -4,5 +4,6 @@
 
 pub mod common;
 pub mod composeinfo;
+pub mod rpms;
 
 pub use common::ParseError;

@@ -300,7 +300,7 @@ pub async fn import_composeinfo(w: &mut Write<'_>, ci: &ComposeInfo) -> Result<S
         .db()
 }
 
-async fn release_type(conn: &mut PgConnection, short: &str) -> Result<i64> {
+pub(crate) async fn release_type(conn: &mut PgConnection, short: &str) -> Result<i64> {
     sqlx::query_scalar!("SELECT id FROM release_type WHERE short = $1", short)
         .fetch_optional(conn)
         .await
@@ -308,7 +308,7 @@ async fn release_type(conn: &mut PgConnection, short: &str) -> Result<i64> {
         .ok_or_else(|| Error::model_not_found("ReleaseType"))
 }
 
-async fn variant_type(conn: &mut PgConnection, name: &str) -> Result<i64> {
+pub(crate) async fn variant_type(conn: &mut PgConnection, name: &str) -> Result<i64> {
     sqlx::query_scalar!("SELECT id FROM variant_type WHERE name = $1", name)
         .fetch_optional(conn)
         .await
@@ -493,7 +493,7 @@ async fn ensure_release(w: &mut Write<'_>, r: PlainRelease<'_>) -> Result<i64> {
 
 /// The release of an integrated layered product (PDC's
 /// `get_or_create_integrated_release`).
-async fn integrated_release(
+pub(crate) async fn integrated_release(
     w: &mut Write<'_>,
     orig: i64,
     orig_name: &str,

@@ -1,0 +1,13 @@
+//! Compose imports: productmd manifests into composes, variants, trees,
+//! RPMs and images. RPM manifests are streamed: entries are parsed on a
+//! blocking thread and COPYed into a temporary staging table as they are
+//! read, then merged with set-based SQL, all inside the request's
+//! transaction, so memory stays bounded whatever the manifest size.
+
+pub mod compose;
+pub mod manifest;
+pub mod request;
+pub mod rpms;
+pub mod staging;
+
+pub use staging::{CopySink, copy_rows, create_staging};
