@@ -116,6 +116,48 @@ pub fn py2_dict_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
     table.into_iter().flatten().collect()
 }
 
+/// The keys of a Python 2 dict (or set: both use the same table) filled by
+/// inserting `keys` one by one, in its iteration order.
+pub fn py2_iter<S: AsRef<str>>(keys: &[S]) -> Vec<&str> {
+    py2_dict_order(keys)
+        .into_iter()
+        .map(|i| keys[i].as_ref())
+        .collect()
+}
+
+/// `set(keys) - excluded` iterated as Python 2 does it: the difference is a
+/// new set filled in the iteration order of `set(keys)`.
+pub fn py2_set_difference<'a, S: AsRef<str>>(
+    keys: &'a [S],
+    excluded: impl Fn(&str) -> bool,
+) -> Vec<&'a str> {
+    let kept: Vec<&'a str> = py2_iter(keys)
+        .into_iter()
+        .filter(|k| !excluded(k))
+        .collect();
+    py2_dict_order(&kept).into_iter().map(|i| kept[i]).collect()
+}
+
+/// A JSON value with every object's keys in the order Python 2's
+/// `json.loads` gives them (a dict filled in document order); PDC echoes
+/// request data back so.
+pub fn py2_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(m) => {
+            let keys: Vec<&String> = m.keys().collect();
+            Value::Object(
+                py2_iter(&keys)
+                    .into_iter()
+                    .map(|k| (k.to_string(), py2_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(py2_json).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod dict_tests {
     use super::py2_dict_order;
@@ -215,5 +257,26 @@ mod dict_tests {
             ]
         );
         assert_eq!(ordered(&["release_id", "active"]), ["active", "release_id"]);
+    }
+
+    #[test]
+    fn sets_and_json() {
+        use super::{py2_json, py2_set_difference};
+        // set([u'name', u'short', u'foo', u'bar'] in dict order) - {name, short}
+        let keys = ["name", "short", "foo", "bar"];
+        let body_order: Vec<&str> = ordered(&keys);
+        assert_eq!(body_order, ["short", "bar", "name", "foo"]);
+        assert_eq!(
+            py2_set_difference(&body_order, |k| k == "name" || k == "short"),
+            ["foo", "bar"]
+        );
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"name":"B1","short":"b","version":"1","release_type":"ga","x":{"b":1,"a":2}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&py2_json(&v)).unwrap(),
+            r#"{"release_type":"ga","short":"b","name":"B1","version":"1","x":{"a":2,"b":1}}"#
+        );
     }
 }
