@@ -288,14 +288,8 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
     let Some(raw) = values(params, "ordering").last().copied() else {
         return Ok(None);
     };
-    let terms: Vec<&str> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
-    if terms.is_empty() {
-        return Ok(None);
-    }
+    // An empty term (`ordering=`, `ordering=name,`) is an unknown key too.
+    let terms: Vec<&str> = raw.split(',').map(str::trim).collect();
     let lookup = |name: &str| {
         spec.ordering
             .iter()
