@@ -143,21 +143,23 @@ pub static RELEASES: Spec = Spec {
         Filter::multi("version", "r.version = ANY({})"),
         Filter::multi("sigkey", "r.sigkey_pk IN (SELECT id FROM sigkey WHERE key_id = ANY({}))"),
         Filter::boolean("allow_buildroot_push", "r.allow_buildroot_push = {}"),
-        Filter::multi(
+        Filter::new(
             "allowed_debuginfo_services",
-            "EXISTS (SELECT 1 FROM release_debuginfo_service d JOIN service s ON s.id = d.service_pk
-               WHERE d.release_pk = r.id AND s.name = ANY({}))",
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM release_debuginfo_service d JOIN service s ON s.id = d.service_pk
+             WHERE d.release_pk = r.id AND s.name = ANY({})",
         ),
-        Filter::multi(
+        Filter::new(
             "allowed_push_targets",
-            "r.product_version_pk IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM release_push_mask m JOIN push_target pt ON pt.id = m.push_target_pk
-               WHERE m.release_pk = r.id AND pt.name = ANY({}))
-             AND NOT EXISTS (SELECT 1 FROM product_version_push_mask m JOIN push_target pt ON pt.id = m.push_target_pk
-               WHERE m.product_version_pk = r.product_version_pk AND pt.name = ANY({}))
-             AND EXISTS (SELECT 1 FROM product_version pv JOIN product_push_target ppt ON ppt.product_pk = pv.product_pk
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM product_version pv JOIN product_push_target ppt ON ppt.product_pk = pv.product_pk
                JOIN push_target pt ON pt.id = ppt.push_target_pk
-               WHERE pv.id = r.product_version_pk AND pt.name = ANY({}))",
+             WHERE pv.id = r.product_version_pk AND pt.name = ANY({})
+               AND NOT EXISTS (SELECT 1 FROM release_push_mask m JOIN push_target mt ON mt.id = m.push_target_pk
+                 WHERE m.release_pk = r.id AND mt.name = ANY({}))
+               AND NOT EXISTS (SELECT 1 FROM product_version_push_mask m
+                 JOIN push_target mt ON mt.id = m.push_target_pk
+                 WHERE m.product_version_pk = pv.id AND mt.name = ANY({}))",
         ),
         Filter::new(
             "bugzilla_product",
