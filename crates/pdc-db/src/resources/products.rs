@@ -137,7 +137,11 @@ pub static BASE_PRODUCTS: Spec = Spec {
         ("short", "b.short"),
         ("version", "b.version"),
         ("name", "b.name"),
-        ("release_type", "b.release_type_pk"),
+        // Django orders a foreign key by the related model's ordering.
+        (
+            "release_type",
+            "(SELECT short FROM release_type WHERE id = b.release_type_pk)",
+        ),
     ],
     default_order: "b.base_product_id",
     actions: Actions::NO_DELETE,
@@ -527,7 +531,7 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
         ("short", "pv.short"),
         ("version", "pv.version"),
         ("product_version_id", "pv.product_version_id"),
-        ("product", "pv.product_pk"),
+        ("product", "(SELECT short FROM product WHERE id = pv.product_pk)"),
     ],
     default_order: "pv.product_version_id",
     actions: Actions::NO_DELETE,

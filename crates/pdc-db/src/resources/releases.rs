@@ -186,11 +186,24 @@ pub static RELEASES: Spec = Spec {
         ("short", "r.short"),
         ("version", "r.version"),
         ("name", "r.name"),
-        ("base_product", "r.base_product_pk"),
+        // Django orders a foreign key by the related model's ordering.
+        (
+            "base_product",
+            "(SELECT base_product_id FROM base_product WHERE id = r.base_product_pk)",
+        ),
         ("active", "r.active"),
-        ("product_version", "r.product_version_pk"),
-        ("release_type", "r.release_type_pk"),
-        ("integrated_with", "r.integrated_with_pk"),
+        (
+            "product_version",
+            "(SELECT product_version_id FROM product_version WHERE id = r.product_version_pk)",
+        ),
+        (
+            "release_type",
+            "(SELECT short FROM release_type WHERE id = r.release_type_pk)",
+        ),
+        (
+            "integrated_with",
+            "(SELECT release_id FROM release WHERE id = r.integrated_with_pk)",
+        ),
         ("sigkey", "r.sigkey_pk"),
         ("allow_buildroot_push", "r.allow_buildroot_push"),
     ],
