@@ -2,10 +2,11 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Input, Kind, Op, Ref, Val, as_text, parse_body};
-use pdc_core::{Error, Result, ids};
+use pdc_core::{Error, Result, ids, pyrepr};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
+use crate::changes::Changes;
 use crate::db::DbResultExt;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order};
@@ -313,17 +314,14 @@ enum Mapping {
 }
 
 /// The nested mapping objects: unknown keys are a body-level error (PDC
-/// raises it before any field is checked).
+/// raises it before any field is checked), listed in Python 2 set order.
 fn check_nested_keys(body: &Map<String, Value>) -> Result<()> {
     for (key, inner) in [("bugzilla", "product"), ("dist_git", "branch")] {
         if let Some(Value::Object(o)) = body.get(key) {
-            let mut unknown: Vec<&str> = o
-                .keys()
-                .map(String::as_str)
-                .filter(|k| *k != inner)
-                .collect();
+            let keys: Vec<&String> = o.keys().collect();
+            let keys = pyrepr::py2_iter(&keys);
+            let unknown = pyrepr::py2_set_difference(&keys, |k| k == inner);
             if !unknown.is_empty() {
-                unknown.sort_unstable();
                 let names: Vec<String> = unknown.iter().map(|n| format!("\"{n}\"")).collect();
                 return Err(Error::bad_request(format!(
                     "Unknown fields: {}.",
@@ -423,6 +421,10 @@ async fn write_release(
     let dist_git = mapping(&input, "dist_git", "branch", op, &mut errors);
     errors.into_result(&FIELD_ORDER)?;
 
+    let old_bindings = match id {
+        Some(id) => Some(bindings(w.conn, id).await?),
+        None => None,
+    };
     let mut row = match id {
         Some(id) => current_row(w.conn, id).await?,
         None => ReleaseRow {
@@ -586,7 +588,61 @@ async fn write_release(
     }
     write_mapping(w.conn, id, MappingKind::Bugzilla, bugzilla).await?;
     write_mapping(w.conn, id, MappingKind::DistGit, dist_git).await?;
+    let new_bindings = bindings(w.conn, id).await?;
+    log_bindings(w.changes, id, old_bindings, new_bindings);
     Ok(id)
+}
+
+/// A release's id and its bugzilla product and dist-git branch.
+struct Bindings {
+    release_id: String,
+    bugzilla: Option<String>,
+    dist_git: Option<String>,
+}
+
+async fn bindings(conn: &mut PgConnection, id: i64) -> Result<Bindings> {
+    let r = sqlx::query!(
+        r#"SELECT r.release_id, bz.bugzilla_product AS "bugzilla?", dg.dist_git_branch AS "dist_git?"
+           FROM release r
+           LEFT JOIN release_bugzilla_mapping bz ON bz.release_pk = r.id
+           LEFT JOIN release_dist_git_mapping dg ON dg.release_pk = r.id
+           WHERE r.id = $1"#,
+        id
+    )
+    .fetch_one(conn)
+    .await
+    .db()?;
+    Ok(Bindings {
+        release_id: r.release_id,
+        bugzilla: r.bugzilla,
+        dist_git: r.dist_git,
+    })
+}
+
+/// PDC's bindings app logs the mappings as objects of their own
+/// (`export()`: the release_id and the value, in Python 2 dict order), also
+/// when only the release_id changed. The mapping is keyed by its release.
+fn log_bindings(changes: &mut Changes, id: i64, old: Option<Bindings>, new: Bindings) {
+    let bugzilla = |b: &Bindings| {
+        b.bugzilla
+            .as_ref()
+            .map(|p| json!({"release_id": b.release_id, "bugzilla_product": p}))
+    };
+    let dist_git = |b: &Bindings| {
+        b.dist_git
+            .as_ref()
+            .map(|d| json!({"dist_git_branch": d, "release_id": b.release_id}))
+    };
+    for (resource, export) in [
+        (
+            "releasebugzillamapping",
+            &bugzilla as &dyn Fn(&Bindings) -> Option<Value>,
+        ),
+        ("releasedistgitmapping", &dist_git),
+    ] {
+        let before = old.as_ref().and_then(export);
+        changes.add(resource, id, before.as_ref(), export(&new).as_ref());
+    }
 }
 
 /// `release_id` from the row's short, version, type and base product.
