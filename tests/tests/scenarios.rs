@@ -91,4 +91,14 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!(releases);
+scenarios!(
+    releases,
+    base_products,
+    products,
+    product_versions,
+    active,
+    releases_rest,
+    releases_update,
+    release_types,
+    allowed_push_targets,
+);
