@@ -5,7 +5,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use pdc_tests::{Server, assert_resp, json};
+use pdc_tests::{Server, Value, assert_resp, json};
 
 /// Seconds since the epoch of the `Last-Modified` of a GET.
 async fn last_modified(s: &Server, path: &str) -> u64 {
@@ -19,6 +19,13 @@ async fn last_modified(s: &Server, path: &str) -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_secs()
+}
+
+/// A write that must succeed; returns the answer's JSON.
+async fn write(s: &Server, method: &str, path: &str, body: Value) -> Value {
+    let r = s.send(method, path, Some(&body), Some(&s.token), &[]).await;
+    assert!(matches!(r.status, 200 | 201), "{method} {path}: {}", r.text);
+    r.json()
 }
 
 /// Lets the one-second clock of `Last-Modified` move on.
@@ -59,94 +66,69 @@ async fn release_fixtures(s: &Server) {
                    "product": "product"}),
         ),
     ] {
-        let r = s.post(path, body).await;
-        assert_eq!(r.status, 201, "{path}: {}", r.text);
+        write(s, "POST", path, body).await;
     }
+}
+
+/// Whether a write moves the `Last-Modified` of `path` (after a second).
+async fn moves(s: &Server, path: &str, method: &str, target: &str, body: Value) -> bool {
+    let before = last_modified(s, path).await;
+    tick().await;
+    write(s, method, target, body).await;
+    last_modified(s, path).await > before
 }
 
 #[tokio::test]
 async fn release_last_modified() {
     let s = Server::start().await;
     release_fixtures(&s).await;
-
-    // test_after_create_last_modified_time_should_change
-    let before = last_modified(&s, "releases/?active=True").await;
-    tick().await;
-    let r = s
-        .post(
-            "releases/",
-            json!({"name": "Fedora", "short": "f", "version": "20", "release_type": "ga"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let after = last_modified(&s, "releases/?active=True").await;
-    assert!(after > before, "{before} -> {after}");
-    // The value is global: a detail moves with any release change.
-    let before = last_modified(&s, "releases/release-1.0/").await;
-    tick().await;
-    let r = s
-        .post(
-            "releases/",
-            json!({"name": "Fedora", "short": "f", "version": "21", "release_type": "ga"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    assert!(last_modified(&s, "releases/release-1.0/").await > before);
-
+    let f = |version: &str| json!({"name": "Fedora", "short": "f", "version": version, "release_type": "ga"});
+    // test_after_create_last_modified_time_should_change; the value is
+    // global, a detail moves with any release change.
+    assert!(moves(&s, "releases/?active=True", "POST", "releases/", f("20")).await);
+    assert!(moves(&s, "releases/release-1.0/", "POST", "releases/", f("21")).await);
     // test_after_update_last_modified_time_should_change
-    let before = last_modified(&s, "releases/?active=True").await;
-    tick().await;
-    let r = s
-        .patch("releases/release-1.0/", json!({"active": false}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert!(last_modified(&s, "releases/?active=True").await > before);
-    let before = last_modified(&s, "releases/release-1.0/").await;
-    tick().await;
-    let r = s
-        .patch("releases/release-1.0/", json!({"name": "test_name"}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert!(last_modified(&s, "releases/release-1.0/").await > before);
-
+    let release = "releases/release-1.0/";
+    assert!(
+        moves(
+            &s,
+            "releases/?active=True",
+            "PATCH",
+            release,
+            json!({"active": false})
+        )
+        .await
+    );
+    assert!(moves(&s, release, "PATCH", release, json!({"name": "test_name"})).await);
     // Base product and product version changes count, product ones do not.
-    let before = last_modified(&s, "releases/").await;
-    tick().await;
-    assert_eq!(
-        s.patch("products/product/", json!({"name": "P"}))
-            .await
-            .status,
-        200
+    let name = json!({"name": "X"});
+    assert!(!moves(&s, "releases/", "PATCH", "products/product/", name.clone()).await);
+    assert!(
+        moves(
+            &s,
+            "releases/",
+            "PATCH",
+            "base-products/product-1/",
+            name.clone()
+        )
+        .await
     );
-    assert_eq!(last_modified(&s, "releases/").await, before);
-    assert_eq!(
-        s.patch("base-products/product-1/", json!({"name": "B"}))
-            .await
-            .status,
-        200
+    assert!(
+        moves(
+            &s,
+            "releases/",
+            "PATCH",
+            "product-versions/product-1/",
+            name
+        )
+        .await
     );
-    let after = last_modified(&s, "releases/").await;
-    assert!(after > before);
-    tick().await;
-    assert_eq!(
-        s.patch("product-versions/product-1/", json!({"name": "V"}))
-            .await
-            .status,
-        200
-    );
-    assert!(last_modified(&s, "releases/").await > after);
 
     // If-Modified-Since at or after the value: 304 with no body.
     let r = s.get("releases/").await;
     let stamp = r.header("last-modified").unwrap().to_string();
     let r = s
-        .send(
-            "GET",
-            "releases/release-1.0/",
-            None,
-            None,
-            &[("If-Modified-Since", &stamp)],
-        )
+        .send("GET", release, None, None, &[("If-Modified-Since", &stamp)])
         .await;
     assert_eq!((r.status, r.text.as_str()), (304, ""));
     // Product versions and release types send no Last-Modified.
@@ -163,56 +145,37 @@ async fn release_last_modified() {
 async fn product_last_modified() {
     let s = Server::start().await;
     release_fixtures(&s).await;
-
     // test_after_create_last_modified_time_should_change
-    let before = last_modified(&s, "products/").await;
-    tick().await;
-    let r = s
-        .post("products/", json!({"name": "Fedora", "short": "f"}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let after = last_modified(&s, "products/").await;
-    assert!(after > before);
-
+    let f = json!({"name": "Fedora", "short": "f"});
+    assert!(moves(&s, "products/", "POST", "products/", f).await);
     // test_after_update_last_modified_time_should_change
-    tick().await;
-    let r = s
-        .patch("products/product/", json!({"name": "changed_name"}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let before = after;
-    let after = last_modified(&s, "products/product/").await;
-    assert!(after > before);
-
-    // test_change_product_verion_modified_time_should_change
-    tick().await;
-    let r = s
-        .post(
-            "product-versions/",
-            json!({"name": "Our Awesome Product", "short": "product", "version": "2",
-                   "product": "product"}),
+    let name = json!({"name": "changed_name"});
+    assert!(
+        moves(
+            &s,
+            "products/product/",
+            "PATCH",
+            "products/product/",
+            name.clone()
         )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let before = after;
-    let after = last_modified(&s, "products/").await;
-    assert!(after > before);
-
+        .await
+    );
+    // test_change_product_verion_modified_time_should_change
+    let pv = json!({"name": "Our Awesome Product", "short": "product", "version": "2",
+                    "product": "product"});
+    assert!(moves(&s, "products/", "POST", "product-versions/", pv).await);
     // Release and base product changes do not count.
-    tick().await;
-    assert_eq!(
-        s.patch("releases/release-1.0/", json!({"name": "R"}))
-            .await
-            .status,
-        200
+    assert!(
+        !moves(
+            &s,
+            "products/",
+            "PATCH",
+            "releases/release-1.0/",
+            name.clone()
+        )
+        .await
     );
-    assert_eq!(
-        s.patch("base-products/product-1/", json!({"name": "B"}))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(last_modified(&s, "products/").await, after);
+    assert!(!moves(&s, "products/", "PATCH", "base-products/product-1/", name).await);
 }
 
 /// ReleaseRESTTestCase and ReleaseUpdateRESTTestCase run with
@@ -243,30 +206,33 @@ async fn default_sigkey() {
                "results": [{"name": null, "key_id": "ABCDEF", "description": ""}]})
     );
     // test_create_with_default_sigkey
-    let r = s
-        .post(
-            "base-products/",
-            json!({"name": "P", "short": "product", "version": "1", "release_type": "ga"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = s
-        .post(
-            "releases/",
-            json!({"name": "TestSigkey", "short": "supp", "version": "1.1",
+    write(
+        &s,
+        "POST",
+        "base-products/",
+        json!({"name": "P", "short": "product", "version": "1", "release_type": "ga"}),
+    )
+    .await;
+    write(
+        &s,
+        "POST",
+        "releases/",
+        json!({"name": "TestSigkey", "short": "supp", "version": "1.1",
                    "release_type": "ga", "base_product": "product-1"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    )
+    .await;
     let r = s.get("releases/?name=TestSigkey").await.json();
     assert_eq!(r["results"][0]["sigkey"], "ABCDEF");
 
     // An explicit key is kept; PATCH without the key leaves it; a null key
     // and PUT without one give the default again.
-    let r = s
-        .post("sigkeys/", json!({"key_id": "cafebabe", "name": "other"}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    write(
+        &s,
+        "POST",
+        "sigkeys/",
+        json!({"key_id": "cafebabe", "name": "other"}),
+    )
+    .await;
     let sigkey = |body| async { s.patch("releases/f-20/", body).await.json()["sigkey"].clone() };
     assert_eq!(sigkey(json!({"sigkey": "cafebabe"})).await, "cafebabe");
     assert_eq!(sigkey(json!({"name": "F"})).await, "cafebabe");
