@@ -91,4 +91,15 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!(releases, release_rpc);
+scenarios!(
+    releases,
+    release_rpc,
+    base_products,
+    products,
+    product_versions,
+    active,
+    releases_rest,
+    releases_update,
+    release_types,
+    allowed_push_targets,
+);

@@ -225,7 +225,9 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
     let mut v = Vec::new();
     for f in spec.filters {
         let (schema, how) = match f.kind {
-            FilterKind::Multi => (string_array(false), "exact match; repeat to OR values"),
+            FilterKind::Multi | FilterKind::MultiJoin => {
+                (string_array(false), "exact match; repeat to OR values")
+            }
             FilterKind::MultiCi => (
                 string_array(false),
                 "case-insensitive match; repeat to OR values",
@@ -292,7 +294,11 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
         let mut p = query_param(f.param, &doc, schema);
         if matches!(
             f.kind,
-            FilterKind::Multi | FilterKind::MultiCi | FilterKind::Regex | FilterKind::MultiInt
+            FilterKind::Multi
+                | FilterKind::MultiJoin
+                | FilterKind::MultiCi
+                | FilterKind::Regex
+                | FilterKind::MultiInt
         ) {
             p.explode = Some(true);
         }

@@ -365,21 +365,41 @@ fn check_text(field: &Field, raw: &Value, max: usize, blank: bool) -> Result<Str
     Ok(text)
 }
 
+/// DRF's many-related field: any iterable but a string; a dict gives its
+/// keys. Each item is looked up as its Python text (`None`, `True`, `1`).
 fn check_list(raw: &Value) -> Result<Vec<String>, String> {
-    let Value::Array(items) = raw else {
-        return Err(format!(
-            "Expected a list of items but got type \"{}\".",
-            py_type(raw)
-        ));
+    let items: Vec<&Value> = match raw {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(m) => {
+            let keys: Vec<&String> = m.keys().collect();
+            return Ok(crate::pyrepr::py2_iter(&keys)
+                .into_iter()
+                .map(str::to_string)
+                .collect());
+        }
+        _ => {
+            return Err(format!(
+                "Expected a list of items but got type \"{}\".",
+                py_type(raw)
+            ));
+        }
     };
     items
-        .iter()
-        .map(|i| as_text(i).ok_or_else(|| "Invalid value.".to_string()))
+        .into_iter()
+        .map(|i| match i {
+            Value::Array(_) | Value::Object(_) => Err("Invalid value.".to_string()),
+            other => Ok(py_str(other)),
+        })
         .collect()
 }
 
 /// Checks one present value; references stay names (`Str`/`List`).
 pub fn check_value(field: &Field, raw: &Value) -> Result<Val, String> {
+    // DRF's related fields take an empty string for None.
+    let raw = match (&field.kind, raw) {
+        (Kind::Slug(_) | Kind::Choice(_), Value::String(s)) if s.is_empty() => &Value::Null,
+        _ => raw,
+    };
     if raw.is_null() {
         return if field.null {
             Ok(Val::Null)
@@ -404,7 +424,8 @@ pub fn check_value(field: &Field, raw: &Value) -> Result<Val, String> {
             }),
         Kind::Slug(_) | Kind::Choice(_) => match raw {
             Value::String(s) => Ok(Val::Str(s.clone())),
-            Value::Number(n) => Ok(Val::Str(n.to_string())),
+            // Django looks the value up as its text (`True`, `[u'x']`).
+            Value::Number(_) | Value::Bool(_) | Value::Array(_) => Ok(Val::Str(py_str(raw))),
             _ => Err("Invalid value.".into()),
         },
         Kind::SlugList(_) | Kind::ChoiceList(_) => check_list(raw).map(Val::List),

@@ -47,6 +47,46 @@ pub fn str_repr(s: &str) -> String {
     out
 }
 
+/// The keys of a Python 2 dict (or set: both use the same table) filled by
+/// inserting `keys` one by one, in its iteration order.
+pub fn py2_iter<S: AsRef<str>>(keys: &[S]) -> Vec<&str> {
+    let refs: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+    crate::pydict::order(&refs, 1)
+}
+
+/// `set(keys) - excluded` iterated as Python 2 does it: the difference is a
+/// new set filled in the iteration order of `set(keys)`.
+pub fn py2_set_difference<'a, S: AsRef<str>>(
+    keys: &'a [S],
+    excluded: impl Fn(&str) -> bool,
+) -> Vec<&'a str> {
+    let kept: Vec<&'a str> = py2_iter(keys)
+        .into_iter()
+        .filter(|k| !excluded(k))
+        .collect();
+    crate::pydict::order(&kept, 1)
+}
+
+/// A JSON value with every object's keys in the order Python 2's
+/// `json.loads` gives them (a dict filled in document order); PDC echoes
+/// request data back so.
+pub fn py2_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(m) => {
+            let keys: Vec<&String> = m.keys().collect();
+            Value::Object(
+                py2_iter(&keys)
+                    .into_iter()
+                    .map(|k| (k.to_string(), py2_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(py2_json).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,12 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
             }
             qb.push(")");
         }
+        FilterKind::MultiJoin => {
+            // The condition is the join (see `push_joins`).
+            if non_empty(vals).is_empty() {
+                qb.push(" AND (FALSE)");
+            }
+        }
         FilterKind::MultiCi => {
             let list: Vec<String> = non_empty(vals).iter().map(|v| v.to_lowercase()).collect();
             qb.push(" AND (");
@@ -239,6 +245,21 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
     Ok(())
 }
 
+/// Adds the lateral joins of the `MultiJoin` filters that are used.
+fn push_joins(qb: &mut QueryBuilder<Postgres>, spec: &Spec, params: &[(String, String)]) {
+    for (i, filter) in spec.filters.iter().enumerate() {
+        if !matches!(filter.kind, FilterKind::MultiJoin) {
+            continue;
+        }
+        let list = non_empty(&values(params, filter.param));
+        if !list.is_empty() {
+            qb.push(" CROSS JOIN LATERAL (");
+            push_template(qb, filter.sql, list);
+            qb.push(format!(") AS join_{i}"));
+        }
+    }
+}
+
 fn push_where(
     qb: &mut QueryBuilder<Postgres>,
     spec: &Spec,
@@ -288,14 +309,8 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
     let Some(raw) = values(params, "ordering").last().copied() else {
         return Ok(None);
     };
-    let terms: Vec<&str> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
-    if terms.is_empty() {
-        return Ok(None);
-    }
+    // An empty term (`ordering=`, `ordering=name,`) is an unknown key too.
+    let terms: Vec<&str> = raw.split(',').map(str::trim).collect();
     let lookup = |name: &str| {
         spec.ordering
             .iter()
@@ -353,6 +368,7 @@ pub async fn count(
 ) -> Result<i64> {
     check_regexes(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
+    push_joins(&mut qb, spec, params);
     push_where(&mut qb, spec, params)?;
     qb.build_query_scalar::<i64>()
         .fetch_one(&mut *conn)
@@ -369,6 +385,7 @@ pub async fn ids(
 ) -> Result<Vec<i64>> {
     check_regexes(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", spec.id, spec.from));
+    push_joins(&mut qb, spec, params);
     push_where(&mut qb, spec, params)?;
     qb.push(" ORDER BY ");
     match ordering_terms(spec, params)? {

@@ -123,5 +123,21 @@ pub async fn delete_by_id(conn: &mut PgConnection, table: &'static str, id: i64)
 /// Puts fetched `(id, value)` pairs into the order of `ids`.
 pub fn in_order(ids: &[i64], rows: Vec<(i64, Value)>) -> Vec<Value> {
     let mut map: std::collections::HashMap<i64, Value> = rows.into_iter().collect();
-    ids.iter().filter_map(|id| map.remove(id)).collect()
+    // An id may repeat (filters across to-many relations list a row once
+    // per match): copies for all but its last place.
+    let mut left: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for id in ids {
+        *left.entry(*id).or_default() += 1;
+    }
+    ids.iter()
+        .filter_map(|id| {
+            let n = left.get_mut(id)?;
+            *n -= 1;
+            if *n == 0 {
+                map.remove(id)
+            } else {
+                map.get(id).cloned()
+            }
+        })
+        .collect()
 }

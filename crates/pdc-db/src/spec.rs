@@ -52,6 +52,11 @@ impl Actions {
 pub enum FilterKind {
     /// Repeatable, exact, OR-ed; binds `text[]`. Empty value: empty result.
     Multi,
+    /// As `Multi`, but `sql` is a subquery (`SELECT 1 FROM ... WHERE ... =
+    /// ANY({})`) joined laterally to each row, so a row is listed once per
+    /// matching related row, as a Django filter across a to-many relation
+    /// without `distinct()` lists it.
+    MultiJoin,
     /// As `Multi`, case-insensitive: binds lower-cased `text[]` (write `lower(col) = ANY({})`).
     MultiCi,
     /// Repeatable regular expressions; binds `text[]` (write `col ~ ANY({})`).

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
-use pdc_core::{Error, Result};
+use pdc_core::{Error, Result, pyrepr};
 use serde_json::{Map, Value};
 
 use pdc_db::Spec;
@@ -41,26 +41,25 @@ pub fn read_json_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value
     }
 }
 
-/// `Unknown fields: ...` (sorted) then `Can not update read only fields: ...`
-/// (field order), before any field validation.
+/// `Unknown fields: ...` then `Can not update read only fields: ...`,
+/// before any field validation. PDC computes the first as a Python 2 set
+/// difference and the second by walking the body dict, so both lists come
+/// in Python 2's iteration order.
 pub fn check_body_keys(spec: &Spec, body: &Map<String, Value>) -> Result<()> {
-    let mut unknown: Vec<&str> = body
-        .keys()
-        .map(String::as_str)
-        .filter(|k| spec.field(k).is_none() && !spec.extra_body_keys.contains(k))
-        .collect();
+    let keys: Vec<&String> = body.keys().collect();
+    let keys: Vec<&str> = pyrepr::py2_iter(&keys);
+    let unknown = pyrepr::py2_set_difference(&keys, |k| {
+        spec.field(k).is_some() || spec.extra_body_keys.contains(&k)
+    });
     if !unknown.is_empty() {
-        unknown.sort_unstable();
         return Err(Error::bad_request(format!(
             "Unknown fields: {}.",
             quoted(&unknown)
         )));
     }
-    let read_only: Vec<&str> = spec
-        .fields
-        .iter()
-        .filter(|f| !f.is_writable() && body.contains_key(f.name))
-        .map(|f| f.name)
+    let read_only: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| spec.field(k).is_some_and(|f| !f.is_writable()))
         .collect();
     if !read_only.is_empty() {
         return Err(Error::bad_request(format!(

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use pdc_core::fields::{Op, py_str};
-use pdc_core::{Error, Result};
+use pdc_core::{Error, Result, pyrepr};
 use pdc_db::Resource;
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {
             };
             let mut out = Map::new();
             if let Some(d) = data.filter(|d| truthy(d)) {
-                out.insert("invalid_data".into(), d.clone());
+                out.insert("invalid_data".into(), pyrepr::py2_json(d));
             }
             out.insert("detail".into(), detail);
             out.insert("id_of_invalid_data".into(), id);
@@ -77,9 +77,14 @@ pub(super) async fn update<R: Resource>(
     }
     let selection = call.selection(R::SPEC)?;
     let mut tx = call.begin().await?;
-    let mut out = Map::new();
-    for (key, change) in &changes {
-        let id = Value::String(key.clone());
+    // PDC walks the request mapping, a Python 2 dict, and answers with
+    // another one filled in that order.
+    let keys: Vec<&String> = changes.keys().collect();
+    let order = pyrepr::py2_iter(&keys);
+    let mut done = Vec::with_capacity(order.len());
+    for key in order {
+        let change = &changes[key];
+        let id = Value::String(key.to_string());
         let result = async {
             if op == Op::Patch && !truthy(change) {
                 return Err(Error::empty_patch(false));
@@ -90,9 +95,18 @@ pub(super) async fn update<R: Resource>(
         .await;
         let mut value = result.map_err(|e| item_error(e, id, Some(change)))?;
         selection.apply(&mut value);
-        out.insert(key.clone(), value);
+        done.push((key, value));
     }
     tx.commit().await?;
+    let keys: Vec<&str> = done.iter().map(|(k, _)| *k).collect();
+    let out: Map<String, Value> = pyrepr::py2_iter(&keys)
+        .into_iter()
+        .filter_map(|k| {
+            done.iter()
+                .find(|(key, _)| *key == k)
+                .map(|(key, v)| (key.to_string(), v.clone()))
+        })
+        .collect();
     Ok(json_response(StatusCode::OK, &Value::Object(out)))
 }
 

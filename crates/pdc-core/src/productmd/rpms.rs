@@ -99,7 +99,7 @@ fn finish_buffered<S: RpmSink>(
     Ok(RpmManifestInfo { version, compose })
 }
 
-fn str_or<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn str_or(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
@@ -474,18 +474,18 @@ impl<'de, S: RpmSink> Visitor<'de> for Level<'_, S> {
 mod tests {
     use super::*;
 
-    #[derive(Default)]
-    struct Collect(
-        Vec<(
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-        )>,
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
     );
+
+    #[derive(Default)]
+    struct Collect(Vec<Row>);
 
     impl RpmSink for Collect {
         fn rpm(&mut self, e: &RpmEntry<'_>) -> Result<(), Error> {

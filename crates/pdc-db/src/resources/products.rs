@@ -132,7 +132,11 @@ pub static BASE_PRODUCTS: Spec = Spec {
         ("short", "b.short"),
         ("version", "b.version"),
         ("name", "b.name"),
-        ("release_type", "b.release_type_pk"),
+        // Django orders a foreign key by the related model's ordering.
+        (
+            "release_type",
+            "(SELECT short FROM release_type WHERE id = b.release_type_pk)",
+        ),
     ],
     default_order: "b.base_product_id",
     actions: Actions::NO_DELETE,
@@ -344,10 +348,11 @@ pub static PRODUCTS: Spec = Spec {
             "{} = EXISTS (SELECT 1 FROM release r JOIN product_version pv ON pv.id = r.product_version_pk
                WHERE pv.product_pk = p.id AND r.active)",
         ),
-        Filter::multi(
+        Filter::new(
             "allowed_push_targets",
-            "EXISTS (SELECT 1 FROM product_push_target ppt JOIN push_target pt ON pt.id = ppt.push_target_pk
-               WHERE ppt.product_pk = p.id AND pt.name = ANY({}))",
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM product_push_target ppt JOIN push_target pt ON pt.id = ppt.push_target_pk
+             WHERE ppt.product_pk = p.id AND pt.name = ANY({})",
         ),
     ],
     extra_params: &[],
@@ -501,12 +506,14 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
             "active",
             "{} = EXISTS (SELECT 1 FROM release r WHERE r.product_version_pk = pv.id AND r.active)",
         ),
-        Filter::multi(
+        Filter::new(
             "allowed_push_targets",
-            "NOT EXISTS (SELECT 1 FROM product_version_push_mask m JOIN push_target pt ON pt.id = m.push_target_pk
-               WHERE m.product_version_pk = pv.id AND pt.name = ANY({}))
-             AND EXISTS (SELECT 1 FROM product_push_target ppt JOIN push_target pt ON pt.id = ppt.push_target_pk
-               WHERE ppt.product_pk = pv.product_pk AND pt.name = ANY({}))",
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM product_push_target ppt JOIN push_target pt ON pt.id = ppt.push_target_pk
+             WHERE ppt.product_pk = pv.product_pk AND pt.name = ANY({})
+               AND NOT EXISTS (SELECT 1 FROM product_version_push_mask m
+                 JOIN push_target mt ON mt.id = m.push_target_pk
+                 WHERE m.product_version_pk = pv.id AND mt.name = ANY({}))",
         ),
     ],
     extra_params: &[],
@@ -519,7 +526,7 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
         ("short", "pv.short"),
         ("version", "pv.version"),
         ("product_version_id", "pv.product_version_id"),
-        ("product", "pv.product_pk"),
+        ("product", "(SELECT short FROM product WHERE id = pv.product_pk)"),
     ],
     default_order: "pv.product_version_id",
     actions: Actions::NO_DELETE,

@@ -2,10 +2,11 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Input, Kind, Op, Ref, Val, as_text, parse_body};
-use pdc_core::{Error, Result, ids};
+use pdc_core::{Error, Result, ids, pyrepr};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
+use crate::changes::Changes;
 use crate::db::DbResultExt;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order};
@@ -144,21 +145,23 @@ pub static RELEASES: Spec = Spec {
         Filter::multi("version", "r.version = ANY({})"),
         Filter::multi("sigkey", "r.sigkey_pk IN (SELECT id FROM sigkey WHERE key_id = ANY({}))"),
         Filter::boolean("allow_buildroot_push", "r.allow_buildroot_push = {}"),
-        Filter::multi(
+        Filter::new(
             "allowed_debuginfo_services",
-            "EXISTS (SELECT 1 FROM release_debuginfo_service d JOIN service s ON s.id = d.service_pk
-               WHERE d.release_pk = r.id AND s.name = ANY({}))",
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM release_debuginfo_service d JOIN service s ON s.id = d.service_pk
+             WHERE d.release_pk = r.id AND s.name = ANY({})",
         ),
-        Filter::multi(
+        Filter::new(
             "allowed_push_targets",
-            "r.product_version_pk IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM release_push_mask m JOIN push_target pt ON pt.id = m.push_target_pk
-               WHERE m.release_pk = r.id AND pt.name = ANY({}))
-             AND NOT EXISTS (SELECT 1 FROM product_version_push_mask m JOIN push_target pt ON pt.id = m.push_target_pk
-               WHERE m.product_version_pk = r.product_version_pk AND pt.name = ANY({}))
-             AND EXISTS (SELECT 1 FROM product_version pv JOIN product_push_target ppt ON ppt.product_pk = pv.product_pk
+            FilterKind::MultiJoin,
+            "SELECT 1 FROM product_version pv JOIN product_push_target ppt ON ppt.product_pk = pv.product_pk
                JOIN push_target pt ON pt.id = ppt.push_target_pk
-               WHERE pv.id = r.product_version_pk AND pt.name = ANY({}))",
+             WHERE pv.id = r.product_version_pk AND pt.name = ANY({})
+               AND NOT EXISTS (SELECT 1 FROM release_push_mask m JOIN push_target mt ON mt.id = m.push_target_pk
+                 WHERE m.release_pk = r.id AND mt.name = ANY({}))
+               AND NOT EXISTS (SELECT 1 FROM product_version_push_mask m
+                 JOIN push_target mt ON mt.id = m.push_target_pk
+                 WHERE m.product_version_pk = pv.id AND mt.name = ANY({}))",
         ),
         Filter::new(
             "bugzilla_product",
@@ -185,11 +188,24 @@ pub static RELEASES: Spec = Spec {
         ("short", "r.short"),
         ("version", "r.version"),
         ("name", "r.name"),
-        ("base_product", "r.base_product_pk"),
+        // Django orders a foreign key by the related model's ordering.
+        (
+            "base_product",
+            "(SELECT base_product_id FROM base_product WHERE id = r.base_product_pk)",
+        ),
         ("active", "r.active"),
-        ("product_version", "r.product_version_pk"),
-        ("release_type", "r.release_type_pk"),
-        ("integrated_with", "r.integrated_with_pk"),
+        (
+            "product_version",
+            "(SELECT product_version_id FROM product_version WHERE id = r.product_version_pk)",
+        ),
+        (
+            "release_type",
+            "(SELECT short FROM release_type WHERE id = r.release_type_pk)",
+        ),
+        (
+            "integrated_with",
+            "(SELECT release_id FROM release WHERE id = r.integrated_with_pk)",
+        ),
         ("sigkey", "r.sigkey_pk"),
         ("allow_buildroot_push", "r.allow_buildroot_push"),
     ],
@@ -303,17 +319,14 @@ enum Mapping {
 }
 
 /// The nested mapping objects: unknown keys are a body-level error (PDC
-/// raises it before any field is checked).
+/// raises it before any field is checked), listed in Python 2 set order.
 fn check_nested_keys(body: &Map<String, Value>) -> Result<()> {
     for (key, inner) in [("bugzilla", "product"), ("dist_git", "branch")] {
         if let Some(Value::Object(o)) = body.get(key) {
-            let mut unknown: Vec<&str> = o
-                .keys()
-                .map(String::as_str)
-                .filter(|k| *k != inner)
-                .collect();
+            let keys: Vec<&String> = o.keys().collect();
+            let keys = pyrepr::py2_iter(&keys);
+            let unknown = pyrepr::py2_set_difference(&keys, |k| k == inner);
             if !unknown.is_empty() {
-                unknown.sort_unstable();
                 let names: Vec<String> = unknown.iter().map(|n| format!("\"{n}\"")).collect();
                 return Err(Error::bad_request(format!(
                     "Unknown fields: {}.",
@@ -413,6 +426,10 @@ async fn write_release(
     let dist_git = mapping(&input, "dist_git", "branch", op, &mut errors);
     errors.into_result(&FIELD_ORDER)?;
 
+    let old_bindings = match id {
+        Some(id) => Some(bindings(w.conn, id).await?),
+        None => None,
+    };
     let mut row = match id {
         Some(id) => current_row(w.conn, id).await?,
         None => ReleaseRow {
@@ -557,6 +574,8 @@ async fn write_release(
     }
     write_mapping(w.conn, id, MappingKind::Bugzilla, bugzilla).await?;
     write_mapping(w.conn, id, MappingKind::DistGit, dist_git).await?;
+    let new_bindings = bindings(w.conn, id).await?;
+    log_bindings(w.changes, id, old_bindings, new_bindings);
     Ok(id)
 }
 
@@ -615,6 +634,58 @@ pub async fn insert_plain(conn: &mut PgConnection, r: &PlainRelease<'_>) -> Resu
         ]));
     }
     insert_row(conn, &row, &release_id).await
+}
+
+/// A release's id and its bugzilla product and dist-git branch.
+struct Bindings {
+    release_id: String,
+    bugzilla: Option<String>,
+    dist_git: Option<String>,
+}
+
+async fn bindings(conn: &mut PgConnection, id: i64) -> Result<Bindings> {
+    let r = sqlx::query!(
+        r#"SELECT r.release_id, bz.bugzilla_product AS "bugzilla?", dg.dist_git_branch AS "dist_git?"
+           FROM release r
+           LEFT JOIN release_bugzilla_mapping bz ON bz.release_pk = r.id
+           LEFT JOIN release_dist_git_mapping dg ON dg.release_pk = r.id
+           WHERE r.id = $1"#,
+        id
+    )
+    .fetch_one(conn)
+    .await
+    .db()?;
+    Ok(Bindings {
+        release_id: r.release_id,
+        bugzilla: r.bugzilla,
+        dist_git: r.dist_git,
+    })
+}
+
+/// PDC's bindings app logs the mappings as objects of their own
+/// (`export()`: the release_id and the value, in Python 2 dict order), also
+/// when only the release_id changed. The mapping is keyed by its release.
+fn log_bindings(changes: &mut Changes, id: i64, old: Option<Bindings>, new: Bindings) {
+    let bugzilla = |b: &Bindings| {
+        b.bugzilla
+            .as_ref()
+            .map(|p| json!({"release_id": b.release_id, "bugzilla_product": p}))
+    };
+    let dist_git = |b: &Bindings| {
+        b.dist_git
+            .as_ref()
+            .map(|d| json!({"dist_git_branch": d, "release_id": b.release_id}))
+    };
+    for (resource, export) in [
+        (
+            "releasebugzillamapping",
+            &bugzilla as &dyn Fn(&Bindings) -> Option<Value>,
+        ),
+        ("releasedistgitmapping", &dist_git),
+    ] {
+        let before = old.as_ref().and_then(export);
+        changes.add(resource, id, before.as_ref(), export(&new).as_ref());
+    }
 }
 
 /// `release_id` from the row's short, version, type and base product.
