@@ -270,6 +270,7 @@ pub async fn ensure_structure(
             .db()?;
         }
     }
+    sqlx::raw_sql("ANALYZE import_tree").execute(&mut *w.conn).await.db()?;
     Ok(())
 }
 

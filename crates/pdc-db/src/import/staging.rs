@@ -53,7 +53,11 @@ pub async fn copy_rows(conn: &mut PgConnection, mut rx: mpsc::Receiver<Vec<u8>>)
             return Err(crate::db::map_db_error(e));
         }
     }
-    copy.finish().await.db()
+    let rows = copy.finish().await.db()?;
+    // Fresh temporary tables have no statistics; without them the merge
+    // joins get nested-loop plans that take minutes on big manifests.
+    sqlx::raw_sql("ANALYZE import_rpm").execute(&mut *conn).await.db()?;
+    Ok(rows)
 }
 
 /// Writes manifest entries as COPY text rows (runs on a blocking thread).
