@@ -4,6 +4,7 @@
 
 pub mod common;
 pub mod composeinfo;
+pub mod images;
 pub mod rpms;
 
 pub use common::ParseError;

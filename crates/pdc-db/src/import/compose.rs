@@ -270,7 +270,10 @@ pub async fn ensure_structure(
             .db()?;
         }
     }
-    sqlx::raw_sql("ANALYZE import_tree").execute(&mut *w.conn).await.db()?;
+    sqlx::raw_sql("ANALYZE import_tree")
+        .execute(&mut *w.conn)
+        .await
+        .db()?;
     Ok(())
 }
 

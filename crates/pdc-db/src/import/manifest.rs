@@ -97,11 +97,9 @@ pub async fn write_rpm_manifest(
         ("type", json!("productmd.rpms")),
         ("version", json!("1.2")),
     ]);
-    out.push(&format!(
-        "{{\"header\":{header},\"payload\":{{\"compose\":{},\"rpms\":{{",
-        head.compose
-    ))
-    .await?;
+    // Python 2 dict order: header before payload, rpms before compose.
+    out.push(&format!("{{\"header\":{header},\"payload\":{{\"rpms\":{{"))
+        .await?;
     let mut rows = sqlx::query!(
         r#"SELECT cv.variant_uid, a.name AS arch,
                   CASE WHEN r.arch = 'src' OR r.srpm_nevra IS NULL
@@ -161,7 +159,7 @@ pub async fn write_rpm_manifest(
             tail.push('}');
         }
     }
-    tail.push_str("}}}");
+    tail.push_str(&format!("}},\"compose\":{}}}}}", head.compose));
     out.push(&tail).await?;
     out.flush().await
 }

@@ -5,6 +5,7 @@
 //! transaction, so memory stays bounded whatever the manifest size.
 
 pub mod compose;
+pub mod images;
 pub mod manifest;
 pub mod request;
 pub mod rpms;

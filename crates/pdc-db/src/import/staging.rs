@@ -56,7 +56,10 @@ pub async fn copy_rows(conn: &mut PgConnection, mut rx: mpsc::Receiver<Vec<u8>>)
     let rows = copy.finish().await.db()?;
     // Fresh temporary tables have no statistics; without them the merge
     // joins get nested-loop plans that take minutes on big manifests.
-    sqlx::raw_sql("ANALYZE import_rpm").execute(&mut *conn).await.db()?;
+    sqlx::raw_sql("ANALYZE import_rpm")
+        .execute(&mut *conn)
+        .await
+        .db()?;
     Ok(rows)
 }
 
