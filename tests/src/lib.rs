@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod python;
+
 pub use serde_json::{Value, json};
 
 pub mod fixtures;

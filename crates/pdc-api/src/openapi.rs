@@ -143,20 +143,27 @@ fn errors(mut op: OperationBuilder, codes: &[u16]) -> OperationBuilder {
             400 => "Invalid input, unknown query parameter or field (PDC error body).",
             401 => "Not authenticated, or bad credentials.",
             403 => "No permission for this action.",
-            404 => "Not found (object, page or referenced object).",
+            404 => {
+                "Not found (object, page or referenced object). A URL that routes nowhere \
+                 (e.g. a lookup value the URL pattern refuses) gets `{\"detail\": \"Not found\"}` \
+                 when Accept names application/json, else an HTML page."
+            }
             405 => "Method not allowed.",
             406 => "Accept header cannot be satisfied.",
             409 => "Database integrity error.",
             415 => "Unsupported media type.",
             _ => "Error.",
         };
-        op = op.response(
-            code.to_string(),
-            ResponseBuilder::new()
-                .description(text)
-                .content("application/json", json_content(schema_ref("Error")))
-                .build(),
-        );
+        let mut resp = ResponseBuilder::new()
+            .description(text)
+            .content("application/json", json_content(schema_ref("Error")));
+        if *code == 404 {
+            resp = resp.content(
+                "text/html",
+                json_content(Schema::Object(typed(Type::String, false).build())),
+            );
+        }
+        op = op.response(code.to_string(), resp.build());
     }
     op
 }
@@ -344,11 +351,20 @@ fn path_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
     spec.lookup
         .iter()
         .map(|name| {
+            // What the URL pattern takes: one non-empty segment, without dots
+            // unless the resource allows them (others do not route).
+            let pattern = if spec.lookup_dots {
+                "^[^/]+$"
+            } else {
+                "^[^/.]+$"
+            };
             ParameterBuilder::new()
                 .name(*name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(Schema::Object(typed(Type::String, false).build())))
+                .schema(Some(Schema::Object(
+                    typed(Type::String, false).pattern(Some(pattern)).build(),
+                )))
                 .build()
         })
         .collect()

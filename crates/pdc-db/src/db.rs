@@ -72,8 +72,16 @@ pub async fn migrate(pool: &Pool) -> BoxResult<()> {
 pub type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Maps database errors onto PDC's answers: integrity errors become 409
-/// with the database text (as PDC does), anything else is internal.
+/// with the database text (as PDC does); a NUL character in a string, which
+/// PostgreSQL cannot store, is psycopg2's `ValueError` that PDC answers with
+/// 400; anything else is internal.
 pub fn map_db_error(e: sqlx::Error) -> Error {
+    if let Some(db) = e.as_database_error()
+        && db.code().as_deref() == Some("22021")
+        && db.message().contains("0x00")
+    {
+        return Error::bad_request("A string literal cannot contain NUL (0x00) characters.");
+    }
     if let Some(db) = e.as_database_error()
         && let Some(code) = db.code()
         && code.starts_with("23")

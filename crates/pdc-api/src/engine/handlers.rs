@@ -318,7 +318,9 @@ pub(super) async fn lookup<R: Resource>(
     conn: &mut sqlx::PgConnection,
     key: &[String],
 ) -> Result<i64> {
-    if key.len() != R::SPEC.lookup.len() {
+    // A NUL cannot be stored, so it matches nothing (DRF's get_object_or_404
+    // turns the driver's ValueError into a 404 too).
+    if key.len() != R::SPEC.lookup.len() || key.iter().any(|k| k.contains('\0')) {
         return Err(Error::not_found());
     }
     R::lookup(conn, key).await?.ok_or_else(Error::not_found)

@@ -196,19 +196,31 @@ fn token_docs(paths: &mut Paths) {
             .response("406", token_response("Accept header cannot be satisfied."))
             .build()
     };
-    paths.add_path_operation(
-        "/rest_api/v1/auth/token/obtain/",
-        vec![HttpMethod::Get, HttpMethod::Post],
-        op("auth_token_obtain", "The caller's token, created if needed (caller authenticated by the front proxy, a JWT or a token)."),
-    );
-    paths.add_path_operation(
-        "/rest_api/v1/auth/token/refresh/",
-        vec![HttpMethod::Get, HttpMethod::Put],
-        op(
-            "auth_token_refresh",
-            "Replaces the caller's token with a new one.",
+    // One operation per method: operation ids must be unique in the document.
+    const OBTAIN: &str = "The caller's token, created if needed (caller authenticated by the front proxy, a JWT or a token).";
+    const REFRESH: &str = "Replaces the caller's token with a new one.";
+    for (path, method, id, summary) in [
+        ("obtain", HttpMethod::Get, "auth_token_obtain_get", OBTAIN),
+        ("obtain", HttpMethod::Post, "auth_token_obtain_post", OBTAIN),
+        (
+            "refresh",
+            HttpMethod::Get,
+            "auth_token_refresh_get",
+            REFRESH,
         ),
-    );
+        (
+            "refresh",
+            HttpMethod::Put,
+            "auth_token_refresh_put",
+            REFRESH,
+        ),
+    ] {
+        paths.add_path_operation(
+            format!("/rest_api/v1/auth/token/{path}/"),
+            vec![method],
+            op(id, summary),
+        );
+    }
     paths.add_path_operation(
         "/rest_api/v1/auth/token/",
         vec![HttpMethod::Get],
