@@ -168,7 +168,6 @@ async fn cli_exit_codes() {
 /// products, product-versions, base-products, releases (incl. clone) and release-variants
 /// through the CLI, text and --json, including error output.
 #[tokio::test]
-#[ignore = "needs releases resource (issue 2)"]
 async fn cli_release_commands() {
     let t = Target::start().await;
     PdcClient::for_target(&t).check_transcript("releases.txt");
@@ -177,7 +176,6 @@ async fn cli_release_commands() {
 /// The library on the release resources: create through `client['products']._({...})`,
 /// reads through attribute and item access, PATCH, paging helpers and filters.
 #[tokio::test]
-#[ignore = "needs releases resource (issue 2)"]
 async fn library_release_resources() {
     let t = Target::start().await;
     let pdc = PdcClient::for_target(&t);
