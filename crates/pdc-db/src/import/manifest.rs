@@ -55,6 +55,24 @@ pub fn py_dict(entries: Vec<(&str, Value)>) -> Value {
     Value::Object(map)
 }
 
+/// The object with its keys in Python 2 dict order and `f` applied to the values.
+fn reorder(map: serde_json::Map<String, Value>, f: impl Fn(Value) -> Value) -> Value {
+    let entries: Vec<(String, Value)> = map.into_iter().collect();
+    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let order: Vec<String> = pydict::order(&keys, 1)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut by_key: serde_json::Map<String, Value> = entries.into_iter().collect();
+    let mut out = serde_json::Map::new();
+    for k in order {
+        if let Some(v) = by_key.shift_remove(&k) {
+            out.insert(k, f(v));
+        }
+    }
+    Value::Object(out)
+}
+
 /// Buffered writer of JSON text to a channel.
 struct Out {
     buf: String,
@@ -162,4 +180,76 @@ pub async fn write_rpm_manifest(
     tail.push_str(&format!("}},\"compose\":{}}}}}", head.compose));
     out.push(&tail).await?;
     out.flush().await
+}
+
+/// The image manifest of a compose (productmd images.json 1.2); small
+/// enough to build in memory.
+pub async fn image_manifest(conn: &mut sqlx::PgConnection, head: ComposeHead) -> Result<Value> {
+    let rows = sqlx::query!(
+        r#"SELECT cv.variant_uid, a.name AS arch, i.subvariant, f.name AS format, i.volume_id, i.mtime,
+                  i.md5, i.sha1, i.sha256, i.arch AS image_arch, i.size, i.disc_count, i.bootable,
+                  i.implant_md5, i.disc_number, p.path || '/' || i.file_name AS "path!", t.name AS image_type
+           FROM compose_image ci
+           JOIN compose_variant_arch va ON va.id = ci.variant_arch_pk
+           JOIN compose_variant cv ON cv.id = va.variant_pk
+           JOIN arch a ON a.id = va.arch_pk
+           JOIN image i ON i.id = ci.image_pk
+           JOIN image_format f ON f.id = i.image_format_pk
+           JOIN image_type t ON t.id = i.image_type_pk
+           JOIN path p ON p.id = ci.path_pk
+           WHERE cv.compose_pk = $1
+           ORDER BY 1, 2, "path!""#,
+        head.pk
+    )
+    .fetch_all(conn)
+    .await
+    .db()?;
+    let mut images = serde_json::Map::new();
+    for r in rows {
+        let mut checksums = vec![("sha256", json!(r.sha256))];
+        if let Some(md5) = r.md5 {
+            checksums.push(("md5", json!(md5)));
+        }
+        if let Some(sha1) = r.sha1 {
+            checksums.push(("sha1", json!(sha1)));
+        }
+        // Key order as PDC's (Python 2 dict) answer has it.
+        let image = json!({
+            "subvariant": r.subvariant,
+            "format": r.format,
+            "volume_id": r.volume_id,
+            "mtime": r.mtime,
+            "checksums": py_dict(checksums),
+            "arch": r.image_arch,
+            "size": r.size,
+            "disc_count": r.disc_count,
+            "bootable": r.bootable,
+            "implant_md5": r.implant_md5,
+            "disc_number": r.disc_number,
+            "path": r.path,
+            "type": r.image_type,
+        });
+        let by_arch = images
+            .entry(r.variant_uid)
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(by_arch) = by_arch {
+            let list = by_arch
+                .entry(r.arch)
+                .or_insert_with(|| Value::Array(vec![]));
+            if let Value::Array(list) = list {
+                list.push(image);
+            }
+        }
+    }
+    let header = py_dict(vec![
+        ("type", json!("productmd.images")),
+        ("version", json!("1.2")),
+    ]);
+    // Variants and arches in Python 2 dict order too (lists are sorted by path).
+    let images = reorder(images, |by_arch| match by_arch {
+        Value::Object(m) => reorder(m, |v| v),
+        other => other,
+    });
+    let payload = py_dict(vec![("compose", head.compose), ("images", images)]);
+    Ok(py_dict(vec![("header", header), ("payload", payload)]))
 }

@@ -10,5 +10,6 @@ pub mod manifest;
 pub mod request;
 pub mod rpms;
 pub mod staging;
+pub mod trees;
 
 pub use staging::{CopySink, copy_rows, create_staging};
