@@ -2,6 +2,7 @@
 
 mod config;
 mod embedded;
+mod import_compose;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +45,15 @@ enum Command {
     Token(TokenCommand),
     /// Print the OpenAPI document (what `openapi/pdc.json` holds).
     Openapi,
+    /// Import a compose (RPMs and images) from its directory or metadata URL.
+    ImportCompose {
+        /// Compose directory (with compose/metadata/*.json) or metadata URL.
+        source: String,
+        /// Release to import into (default: the one composeinfo.json names,
+        /// created with its products and variants when missing).
+        #[arg(long)]
+        release: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -266,6 +276,17 @@ async fn token(settings: &Settings, cmd: &TokenCommand) -> Result<()> {
     Ok(())
 }
 
+async fn import(settings: &Settings, source: &str, release: Option<&str>) -> Result<()> {
+    let (pool, _embedded) = settings.database().await?;
+    let started = std::time::Instant::now();
+    let answer = import_compose::run(&pool, source, release, settings.db_settings()).await;
+    pool.close().await;
+    let answer = answer?;
+    tracing::info!(elapsed = ?started.elapsed(), "compose imported");
+    println!("{answer}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -284,6 +305,9 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(|_| tracing::info!("migrations applied")),
         Command::Token(cmd) => token(&settings, cmd).await,
+        Command::ImportCompose { source, release } => {
+            import(&settings, source, release.as_deref()).await
+        }
         Command::Openapi => pdc_api::openapi::document()
             .to_pretty_json()
             .map(|json| println!("{json}"))

@@ -18,7 +18,7 @@ use pdc_core::{Error, Result, pyrepr};
 use pdc_db::DbResultExt;
 use pdc_db::import::manifest::py_dict;
 use pdc_db::import::request::{ImportBody, ImportItem, read_body};
-use pdc_db::import::{CopySink, copy_rows, create_staging, images, rpms, trees};
+use pdc_db::import::{ChannelReader, CopySink, copy_rows, create_staging, images, rpms, trees};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use utoipa::openapi::Paths;
@@ -73,27 +73,6 @@ pub fn entries() -> Vec<Entry> {
     ]
 }
 
-/// `std::io::Read` over request body chunks handed over from the runtime.
-struct ChannelReader {
-    rx: mpsc::Receiver<Bytes>,
-    current: Bytes,
-}
-
-impl std::io::Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(chunk) => self.current = chunk,
-                None => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.current.len());
-        out[..n].copy_from_slice(&self.current[..n]);
-        let _ = self.current.split_to(n);
-        Ok(n)
-    }
-}
-
 /// Reads an import body: starts the transaction and staging table, streams
 /// the body through the parser and the RPM rows into the staging table.
 async fn stream_body(
@@ -126,13 +105,7 @@ async fn stream_body(
         Ok(())
     });
     let parser = tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::with_capacity(
-            1 << 16,
-            ChannelReader {
-                rx: body_rx,
-                current: Bytes::new(),
-            },
-        );
+        let reader = std::io::BufReader::with_capacity(1 << 16, ChannelReader::new(body_rx));
         let mut sink = CopySink::new(rows_tx);
         let failure = Failure::default();
         let mut de = serde_json::Deserializer::from_reader(reader);

@@ -12,4 +12,4 @@ pub mod rpms;
 pub mod staging;
 pub mod trees;
 
-pub use staging::{CopySink, copy_rows, create_staging};
+pub use staging::{ChannelReader, CopySink, copy_rows, create_staging, stage_manifest};

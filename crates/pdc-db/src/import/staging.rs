@@ -8,6 +8,37 @@ use tokio::sync::mpsc;
 
 use crate::db::DbResultExt;
 
+/// `std::io::Read` over byte chunks handed over from async code (a request
+/// body, an HTTP download), for the blocking JSON parser.
+pub struct ChannelReader {
+    rx: mpsc::Receiver<bytes::Bytes>,
+    current: bytes::Bytes,
+}
+
+impl ChannelReader {
+    pub fn new(rx: mpsc::Receiver<bytes::Bytes>) -> Self {
+        ChannelReader {
+            rx,
+            current: bytes::Bytes::new(),
+        }
+    }
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
 /// Rows are sent to the COPY in chunks of about this many bytes.
 const CHUNK: usize = 1 << 20;
 
@@ -180,4 +211,38 @@ impl RpmSink for CopySink {
         }
         Ok(())
     }
+}
+
+/// Streams a bare RPM manifest (`rpms.json`) from `reader` into the
+/// staging table as item 0: the JSON is parsed on a blocking thread while
+/// its rows are copied. Returns what the manifest said about its compose.
+pub async fn stage_manifest<R>(
+    conn: &mut PgConnection,
+    reader: R,
+) -> Result<pdc_core::productmd::rpms::RpmManifestInfo>
+where
+    R: std::io::Read + Send + 'static,
+{
+    use pdc_core::productmd::rpms::{Failure, read_manifest};
+    create_staging(conn).await?;
+    let (rows_tx, rows_rx) = mpsc::channel::<Vec<u8>>(4);
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut sink = CopySink::new(rows_tx);
+        let failure = Failure::default();
+        let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+            1 << 16,
+            reader,
+        ));
+        let parsed = read_manifest(&mut de, &mut sink, &failure).and_then(|r| de.end().map(|_| r));
+        match parsed {
+            Ok(info) => sink.flush().and(info),
+            Err(e) => Err(failure
+                .take()
+                .unwrap_or_else(|| Error::bad_request(format!("JSON parse error - {e}")))),
+        }
+    });
+    let copied = copy_rows(conn, rows_rx).await;
+    let info = parser.await.map_err(Error::internal)??;
+    copied?;
+    Ok(info)
 }
