@@ -71,9 +71,10 @@ impl Resp {
     }
 }
 
-fn psql(sql: &str) {
+/// Runs `sql` against `database_url` and returns its first value (psql -At).
+fn psql(database_url: &str, sql: &str) -> String {
     let out = Command::new("psql")
-        .arg(format!("{}/postgres", admin_url()))
+        .arg(database_url)
         .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
         .output()
         .expect("psql runs");
@@ -82,6 +83,7 @@ fn psql(sql: &str) {
         "psql {sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 impl Server {
@@ -160,18 +162,14 @@ impl Server {
         Self::start_with(&[]).await
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Runs SQL against this server's database (fixtures PDC has no API for).
     pub fn sql(&self, sql: &str) {
-        let out = Command::new("psql")
-            .arg(&self.database_url)
-            .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-            .output()
-            .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.sql_value(sql);
     }
 
     /// Gives `admin` and a plain user `alice` the fixed tokens the recorded
@@ -196,6 +194,11 @@ impl Server {
             );
         }
         self.token = "0000000000000000000000000000000000000001".into();
+    }
+
+    /// The first column of the first row of `sql` against this server's database.
+    pub fn sql_value(&self, sql: &str) -> String {
+        psql(&self.database_url, sql)
     }
 
     /// Creates a (non-superuser) user and returns its token.
@@ -291,10 +294,10 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        psql(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.database
-        ));
+        psql(
+            &format!("{}/postgres", admin_url()),
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database),
+        );
     }
 }
 

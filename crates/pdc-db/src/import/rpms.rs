@@ -27,6 +27,8 @@ pub async fn merge_rpms(
     ci: &ComposeInfo,
     manifest: &RpmManifestInfo,
 ) -> Result<RpmsImported> {
+    let started = std::time::Instant::now();
+    let step = |what: &str| tracing::debug!(elapsed = ?started.elapsed(), "rpm merge: {what}");
     let release = release_pk(w.conn, release_id).await?;
     if ci.compose.id != manifest.compose.id {
         return Err(Error::detail_list([
@@ -36,36 +38,26 @@ pub async fn merge_rpms(
     let compose = ensure_compose(w, release, ci, true).await?;
     ensure_structure(w, compose.pk, release, ci).await?;
 
-    let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM import_rpm s
-         JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch WHERE s.item = $1",
+    step("compose and trees");
+    // One pass over the staged entries of the compose's trees: how many,
+    // whether a content category is unknown, and the sigkeys not known yet.
+    let (count, unknown_category, new_keys): (i64, bool, Vec<String>) = sqlx::query_as(
+        "SELECT count(*),
+                coalesce(bool_or(c.id IS NULL), false),
+                coalesce(array_agg(DISTINCT s.sigkey) FILTER (WHERE s.sigkey IS NOT NULL AND k.id IS NULL), '{}')
+         FROM import_rpm s
+         JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch
+         LEFT JOIN content_category c ON c.name = s.category
+         LEFT JOIN sigkey k ON k.key_id = s.sigkey
+         WHERE s.item = $1",
     )
     .bind(item)
     .fetch_one(&mut *w.conn)
     .await
     .db()?;
-
-    let unknown_category: Option<String> = sqlx::query_scalar(
-        "SELECT s.category FROM import_rpm s JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch
-         WHERE s.item = $1 AND NOT EXISTS (SELECT 1 FROM content_category c WHERE c.name = s.category) LIMIT 1",
-    )
-    .bind(item)
-    .fetch_optional(&mut *w.conn)
-    .await
-    .db()?;
-    if unknown_category.is_some() {
+    if unknown_category {
         return Err(Error::model_not_found("ContentCategory"));
     }
-    let new_keys: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT s.sigkey FROM import_rpm s
-         JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch
-         WHERE s.item = $1 AND s.sigkey IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM sigkey k WHERE k.key_id = s.sigkey)",
-    )
-    .bind(item)
-    .fetch_all(&mut *w.conn)
-    .await
-    .db()?;
     for key in &new_keys {
         if let Some(msg) = ids::check_hex(key, 8) {
             return Err(Error::detail_list([msg]));
@@ -79,6 +71,7 @@ pub async fn merge_rpms(
     .await
     .db()?;
 
+    step("checks");
     sqlx::query(
         "INSERT INTO path (path)
          SELECT DISTINCT s.dir FROM import_rpm s JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch
@@ -90,9 +83,10 @@ pub async fn merge_rpms(
     .await
     .db()?;
 
+    step("paths");
     // New RPMs take their data from their first manifest entry; existing
     // ones are left as they are.
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO rpm (name, epoch, version, release, arch, srpm_name, srpm_nevra, filename)
          SELECT DISTINCT ON (s.name, s.epoch, s.version, s.release, s.rpm_arch)
                 s.name, s.epoch, s.version, s.release, s.rpm_arch, s.srpm_name, s.srpm_nevra, s.filename
@@ -104,12 +98,23 @@ pub async fn merge_rpms(
     .bind(item)
     .execute(&mut *w.conn)
     .await
-    .db()?;
+    .db()?
+    .rows_affected();
 
-    // A tree keeps the first sigkey, category and path an RPM came with.
+    // The merge below joins against rpm: give the planner current numbers
+    // after a big insert (else it picks nested loops over a million rows).
+    if inserted > 10_000 {
+        sqlx::raw_sql("ANALYZE rpm")
+            .execute(&mut *w.conn)
+            .await
+            .db()?;
+    }
+    step("rpms");
+    // A tree keeps the sigkey, category and path an RPM first came with
+    // (ON CONFLICT also skips repeats within the manifest).
     sqlx::query(
         "INSERT INTO compose_rpm (variant_arch_pk, rpm_pk, sigkey_pk, content_category_pk, path_pk)
-         SELECT DISTINCT ON (t.variant_arch_pk, r.id) t.variant_arch_pk, r.id, k.id, c.id, p.id
+         SELECT t.variant_arch_pk, r.id, k.id, c.id, p.id
          FROM import_rpm s
          JOIN import_tree t ON t.uid = s.variant_uid AND t.arch = s.arch
          JOIN rpm r ON r.name = s.name AND r.epoch = s.epoch AND r.version = s.version
@@ -126,6 +131,7 @@ pub async fn merge_rpms(
     .await
     .db()?;
 
+    step("compose rpms");
     w.changes.add(
         "notice",
         0,

@@ -42,10 +42,12 @@ impl std::io::Read for ChannelReader {
 /// Rows are sent to the COPY in chunks of about this many bytes.
 const CHUNK: usize = 1 << 20;
 
-/// Creates the per-transaction staging table (dropped at commit).
+/// Creates the per-transaction staging table (dropped at commit) and gives
+/// the transaction the sort and hash memory its set-based merges need.
 pub async fn create_staging(conn: &mut PgConnection) -> Result<()> {
     sqlx::raw_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS import_rpm (
+        "SET LOCAL work_mem = '256MB';
+         CREATE TEMP TABLE IF NOT EXISTS import_rpm (
             item integer NOT NULL,
             seq bigint NOT NULL,
             variant_uid text NOT NULL,
