@@ -92,11 +92,13 @@ pub fn parse_datetime(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     None
 }
 
-fn non_empty(vals: &[&str]) -> Vec<String> {
-    vals.iter()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.to_string())
-        .collect()
+/// The values PDC's multi-value filters match: a lone empty value means
+/// none (an empty result); otherwise every value counts, empty ones too.
+fn multi_values(vals: &[&str]) -> Vec<String> {
+    if vals == [""] {
+        return Vec::new();
+    }
+    vals.iter().map(|v| v.to_string()).collect()
 }
 
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
@@ -106,7 +108,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
     let sql = filter.sql;
     match filter.kind {
         FilterKind::Multi | FilterKind::Regex => {
-            let list = non_empty(vals);
+            let list = multi_values(vals);
             qb.push(" AND (");
             if list.is_empty() {
                 qb.push("FALSE");
@@ -116,7 +118,10 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
             qb.push(")");
         }
         FilterKind::MultiCi => {
-            let list: Vec<String> = non_empty(vals).iter().map(|v| v.to_lowercase()).collect();
+            let list: Vec<String> = multi_values(vals)
+                .iter()
+                .map(|v| v.to_lowercase())
+                .collect();
             qb.push(" AND (");
             if list.is_empty() {
                 qb.push("FALSE");
@@ -412,6 +417,13 @@ mod tests {
         assert!(parse_datetime("2015-02-03T05:50:49.387Z").is_some());
         assert!(parse_datetime("2015-02-03T05:50:49+02:00").is_some());
         assert!(parse_datetime("x").is_none());
+    }
+
+    #[test]
+    fn lone_empty_value_matches_nothing() {
+        assert!(multi_values(&[""]).is_empty());
+        assert_eq!(multi_values(&["a", ""]), ["a", ""]);
+        assert_eq!(multi_values(&["", ""]), ["", ""]);
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub async fn list_route<R: Resource>(
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => list::<R>(&call).await,
+            Method::GET | Method::HEAD => list::<R>(&call).await.map(|r| meta::caching(spec, r)),
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::POST => match body_value(&parts, body).await? {
                 Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
@@ -227,7 +227,9 @@ pub async fn detail_route<R: Resource>(
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => retrieve::<R>(&call, &key).await,
+            Method::GET | Method::HEAD => retrieve::<R>(&call, &key)
+                .await
+                .map(|r| meta::caching(spec, r)),
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::PUT => {
                 let body = object_body(body_value(&parts, body).await?)?;

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 /// Length of the `cpe` column (the serializer does not check it).
 const CPE_MAX: usize = 300;
@@ -69,6 +69,7 @@ pub static CPES: Spec = Spec {
     actions: Actions::ALL,
     change_name: "cpe",
     last_modified: &[],
+    caching: Caching::Default,
     model: "cpe",
     doc: "Common Platform Enumeration names, linked to variants by variant-cpes.",
 };
@@ -257,6 +258,7 @@ pub static VARIANT_CPES: Spec = Spec {
     actions: Actions::ALL,
     change_name: "variantcpe",
     last_modified: &[],
+    caching: Caching::Default,
     model: "variantcpe",
     doc: "Links between release variants and CPEs.",
 };
