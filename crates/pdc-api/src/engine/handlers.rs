@@ -58,7 +58,13 @@ impl Call<'_> {
             .filter(|f| f.is_output())
             .map(|f| f.name)
             .collect();
-        Selection::parse(&self.pairs, &names)
+        let nested = spec
+            .fields
+            .iter()
+            .filter(|f| !f.nested.is_empty())
+            .map(|f| (f.name, f.nested))
+            .collect();
+        Ok(Selection::parse(&self.pairs, &names)?.with_nested(nested))
     }
 
     pub fn comment(&self) -> Option<String> {
@@ -270,7 +276,7 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
     let Some(size) = query::page_size(&call.pairs) else {
         let ids = list::ids(&mut conn, spec, &call.pairs, None).await?;
         let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
-        items.iter_mut().for_each(|v| selection.apply(v));
+        items.iter_mut().try_for_each(|v| selection.apply(v))?;
         return Ok(json_response(StatusCode::OK, &Value::Array(items)));
     };
     let count = list::count(&mut conn, spec, &call.pairs).await?;
@@ -288,7 +294,7 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
         .await?
     };
     let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
-    items.iter_mut().for_each(|v| selection.apply(v));
+    items.iter_mut().try_for_each(|v| selection.apply(v))?;
     let link = |n: i64| -> Value {
         let mut pairs: Vec<(String, String)> = call
             .pairs
@@ -330,7 +336,7 @@ async fn retrieve<R: Resource>(call: &Call<'_>, key: &[String]) -> Result<Respon
     let mut conn = call.app.pool.acquire().await.db()?;
     let id = lookup::<R>(&mut conn, key).await?;
     let mut value = fetch_one::<R>(&mut conn, &call.ctx, id).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     Ok(json_response(StatusCode::OK, &value))
 }
 
@@ -384,7 +390,7 @@ async fn create<R: Resource>(
 ) -> Result<Response> {
     let mut tx = call.begin().await?;
     let mut value = create_in::<R>(call, &mut tx, &body).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     tx.commit().await?;
     Ok(json_response(StatusCode::CREATED, &value))
 }
@@ -397,7 +403,7 @@ async fn update<R: Resource>(
 ) -> Result<Response> {
     let mut tx = call.begin().await?;
     let mut value = update_in::<R>(call, &mut tx, key, &body, op).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     tx.commit().await?;
     Ok(json_response(StatusCode::OK, &value))
 }
