@@ -91,4 +91,12 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!(releases, release_rpc);
+scenarios!(
+    releases,
+    release_rpc,
+    contact_roles,
+    people,
+    people_bulk,
+    global_component_contacts,
+    release_component_contacts,
+);
