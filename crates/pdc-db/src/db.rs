@@ -74,6 +74,11 @@ pub type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send 
 /// Maps database errors onto PDC's answers: integrity errors become 409
 /// with the database text (as PDC does), anything else is internal.
 pub fn map_db_error(e: sqlx::Error) -> Error {
+    // PDC's driver refuses NUL characters before sending them; PostgreSQL
+    // rejects them as an invalid UTF-8 sequence.
+    if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("22021") {
+        return Error::bad_request("A string literal cannot contain NUL (0x00) characters.");
+    }
     if let Some(db) = e.as_database_error()
         && let Some(code) = db.code()
         && code.starts_with("23")

@@ -277,15 +277,27 @@ async fn check_regexes(
                 .await;
             if let Err(e) = ok {
                 if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("2201B") {
-                    return Err(Error::detail_list([format!(
-                        "At least one parameter is invalid regular expression: {v}"
-                    )]));
+                    return Err(invalid_regex(v));
                 }
                 return Err(crate::db::map_db_error(e));
             }
         }
     }
     Ok(())
+}
+
+/// PDC's answer to a bad pattern. It puts the pattern into an ASCII text,
+/// so a non-ASCII one fails with Python's encoding error instead.
+fn invalid_regex(pattern: &str) -> Error {
+    match pattern.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+        Some((position, c)) => Error::bad_request(format!(
+            "'ascii' codec can't encode character {} in position {position}: ordinal not in range(128)",
+            pyrepr::unicode(&c.to_string())
+        )),
+        None => Error::detail_list([format!(
+            "At least one parameter is invalid regular expression: {pattern}"
+        )]),
+    }
 }
 
 /// Resolves the `ordering` parameter (last value wins) into SQL terms.
@@ -417,6 +429,18 @@ mod tests {
         assert!(parse_datetime("2015-02-03T05:50:49.387Z").is_some());
         assert!(parse_datetime("2015-02-03T05:50:49+02:00").is_some());
         assert!(parse_datetime("x").is_none());
+    }
+
+    #[test]
+    fn bad_patterns() {
+        assert_eq!(
+            invalid_regex("*abc").to_string(),
+            r#"400 {"detail":["At least one parameter is invalid regular expression: *abc"]}"#
+        );
+        assert_eq!(
+            invalid_regex("*\u{e9}").to_string(),
+            r#"400 {"detail":"'ascii' codec can't encode character u'\\xe9' in position 1: ordinal not in range(128)"}"#
+        );
     }
 
     #[test]

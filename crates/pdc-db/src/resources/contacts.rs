@@ -424,6 +424,10 @@ impl ContactType {
             })?),
             None => None,
         };
+        // PDC fails (500) on ids its integer column and changesets cannot hold.
+        if let Some(msg) = id.and_then(id_out_of_range) {
+            return Ok(Err(json!({ "id": [msg] })));
+        }
         let name = value(self.name).unwrap_or_default();
         let email = value("email");
         let sql = format!(
@@ -513,6 +517,16 @@ impl ContactType {
             }
         }
         Ok(Some(Value::Object(out)))
+    }
+}
+
+/// Django's range message for an explicit contact id outside 1..=2^31-1.
+fn id_out_of_range(id: i64) -> Option<String> {
+    const MAX: i64 = i32::MAX as i64;
+    match id {
+        i64::MIN..=0 => Some("Ensure this value is greater than or equal to 1.".into()),
+        1..=MAX => None,
+        _ => Some(format!("Ensure this value is less than or equal to {MAX}.")),
     }
 }
 
