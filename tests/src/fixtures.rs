@@ -98,3 +98,28 @@ pub fn release_groups(s: &Server) {
          SELECT g.id, r.id FROM release_group g, release r",
     );
 }
+
+/// PDC's `global_component.json`, `release.json`, `release_component.json`,
+/// `contact_role.json`, `maillist.json` and `person.json`: global components
+/// python, MySQL-python, java; release-1.0 with release components python27
+/// (1) and MySQL-python (2); roles qe_ack, pm, cc (limit 1), watcher and
+/// allow_unlimited_role (unlimited), allow_3_role (3); mailing lists
+/// maillist1, maillist2 (contacts 1, 2) and people person1, person2 (3, 4).
+pub fn contacts(s: &Server) {
+    s.sql(
+        "INSERT INTO global_component (name) VALUES ('python'), ('MySQL-python'), ('java');
+         INSERT INTO release (release_id, short, version, name, release_type_pk)
+           VALUES ('release-1.0', 'release', '1.0', 'Test Release', 1);
+         INSERT INTO release_component (name, global_component_pk, release_pk)
+         SELECT v.name, g.id, r.id
+         FROM (VALUES (1, 'python27', 'python'), (2, 'MySQL-python', 'MySQL-python')) AS v(n, name, gc)
+         JOIN global_component g ON g.name = v.gc, release r ORDER BY v.n;
+         INSERT INTO contact_role (name, count_limit) VALUES ('qe_ack', 1), ('pm', 1), ('cc', 1),
+           ('watcher', 0), ('allow_3_role', 3), ('allow_unlimited_role', 0);
+         INSERT INTO contact (kind) VALUES ('maillist'), ('maillist'), ('person'), ('person');
+         INSERT INTO mailing_list (contact_pk, mail_name, email)
+           VALUES (1, 'maillist1', 'maillist1@test.com'), (2, 'maillist2', 'maillist2@test.com');
+         INSERT INTO person (contact_pk, username, email)
+           VALUES (3, 'person1', 'person1@test.com'), (4, 'person2', 'person2@test.com')",
+    );
+}

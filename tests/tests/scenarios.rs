@@ -117,4 +117,9 @@ scenarios!(
     releases_update,
     release_types,
     allowed_push_targets,
+    contact_roles,
+    people,
+    people_bulk,
+    global_component_contacts,
+    release_component_contacts,
 );

@@ -1,7 +1,7 @@
 //! Query-string handling shared by every endpoint: the strict parameter
 //! check, pagination parameters and `fields` / `exclude_fields`.
 
-use pdc_core::{Error, Result};
+use pdc_core::{Error, Result, pydict};
 use serde_json::Value;
 
 /// Parameters every strict endpoint accepts besides its filters.
@@ -71,6 +71,9 @@ pub fn page_number(pairs: &[(String, String)], pages: i64) -> Result<i64> {
 pub struct Selection {
     only: Vec<String>,
     exclude: Vec<String>,
+    /// Fields whose objects PDC renders with a nested strict serializer,
+    /// which applies both parameters once more (see `Field::nested`).
+    nested: Vec<(&'static str, &'static [&'static str])>,
 }
 
 fn names(pairs: &[(String, String)], param: &str) -> Vec<String> {
@@ -103,23 +106,59 @@ impl Selection {
                 )));
             }
         }
-        Ok(Selection { only, exclude })
+        Ok(Selection {
+            only,
+            exclude,
+            nested: Vec::new(),
+        })
+    }
+
+    /// Adds the nested serializers of `(field, its field names)`.
+    pub fn with_nested(mut self, nested: Vec<(&'static str, &'static [&'static str])>) -> Self {
+        self.nested = nested;
+        self
     }
 
     pub fn is_identity(&self) -> bool {
         self.only.is_empty() && self.exclude.is_empty()
     }
 
-    pub fn apply(&self, value: &mut Value) {
+    /// Selects the fields of one representation. A nested serializer that
+    /// lacks a selected name fails the whole answer, as in PDC.
+    pub fn apply(&self, value: &mut Value) -> Result<()> {
         if self.is_identity() {
-            return;
+            return Ok(());
         }
-        if let Value::Object(map) = value {
-            if !self.only.is_empty() {
-                map.retain(|k, _| self.only.iter().any(|o| o == k));
+        let Value::Object(map) = value else {
+            return Ok(());
+        };
+        self.retain(map);
+        for (field, names) in &self.nested {
+            if let Some(Value::Object(inner)) = map.get_mut(*field) {
+                for (param, list) in [("fields", &self.only), ("exclude_fields", &self.exclude)] {
+                    let bad: Vec<&str> = list
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|n| !names.contains(n))
+                        .collect();
+                    if !bad.is_empty() {
+                        return Err(Error::bad_request(format!(
+                            "Unknown fields in \"{param}\" filter: {}",
+                            pydict::order(&bad, 1).join(", ")
+                        )));
+                    }
+                }
+                self.retain(inner);
             }
-            map.retain(|k, _| !self.exclude.iter().any(|e| e == k));
         }
+        Ok(())
+    }
+
+    fn retain(&self, map: &mut serde_json::Map<String, Value>) {
+        if !self.only.is_empty() {
+            map.retain(|k, _| self.only.iter().any(|o| o == k));
+        }
+        map.retain(|k, _| !self.exclude.iter().any(|e| e == k));
     }
 }
 
@@ -169,12 +208,40 @@ mod tests {
         )
         .unwrap();
         let mut v = serde_json::json!({"name": 1, "short": 2, "x": 3});
-        s.apply(&mut v);
+        s.apply(&mut v).unwrap();
         assert_eq!(v, serde_json::json!({"short": 2}));
         let e = Selection::parse(&p("fields=nope&fields=bad,short"), &["short"]).unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"400 {"detail":"Unknown fields in \"fields\" filter: bad, nope"}"#
         );
+    }
+
+    #[test]
+    fn nested_serializers_apply_the_selection_too() {
+        let fields = ["id", "role", "contact"];
+        let nested = vec![("contact", &["id", "username"][..])];
+        let value =
+            serde_json::json!({"id": 1, "role": "pm", "contact": {"id": 2, "username": "u"}});
+        let select = |q: &str| {
+            Selection::parse(&p(q), &fields)
+                .unwrap()
+                .with_nested(nested.clone())
+        };
+        let mut v = value.clone();
+        select("exclude_fields=id").apply(&mut v).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"role": "pm", "contact": {"username": "u"}})
+        );
+        let mut v = value.clone();
+        let e = select("fields=contact,role").apply(&mut v).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"400 {"detail":"Unknown fields in \"fields\" filter: contact, role"}"#
+        );
+        let mut v = value.clone();
+        select("exclude_fields=contact,role").apply(&mut v).unwrap();
+        assert_eq!(v, serde_json::json!({"id": 1}));
     }
 }

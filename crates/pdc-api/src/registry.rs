@@ -7,6 +7,9 @@ use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
+use pdc_db::resources::contact_roles::ContactRoles;
+use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
 use pdc_db::resources::release_groups::ReleaseGroups;
@@ -127,6 +130,12 @@ pub fn entries() -> Vec<Entry> {
         engine::<VariantTypes<true>>(),
         engine::<Cpes>(),
         engine::<VariantCpes>(),
+        engine::<People<false>>(),
+        engine::<People<true>>(),
+        engine::<MailingLists>(),
+        engine::<ContactRoles>(),
+        engine::<GlobalComponentContacts>(),
+        engine::<ReleaseComponentContacts>(),
     ];
     v.extend(crate::views::entries());
     v

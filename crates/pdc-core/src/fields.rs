@@ -78,6 +78,10 @@ pub struct Field {
     pub check: Option<fn(&str) -> Option<String>>,
     /// One line for the API docs.
     pub doc: &'static str,
+    /// Field names of the nested PDC serializer that renders this field's
+    /// objects; it reads `fields` / `exclude_fields` from the request too,
+    /// so they select inside the object as well (empty: not nested).
+    pub nested: &'static [&'static str],
 }
 
 impl Field {
@@ -90,6 +94,7 @@ impl Field {
             null: false,
             check: None,
             doc: "",
+            nested: &[],
         }
     }
     pub const fn ro(name: &'static str, kind: Kind) -> Self {
@@ -119,6 +124,10 @@ impl Field {
     }
     pub const fn doc(mut self, doc: &'static str) -> Self {
         self.doc = doc;
+        self
+    }
+    pub const fn nested(mut self, names: &'static [&'static str]) -> Self {
+        self.nested = names;
         self
     }
     pub fn is_output(&self) -> bool {
@@ -245,33 +254,42 @@ pub fn py_type(v: &Value) -> &'static str {
     }
 }
 
-/// Python-style rendering of a scalar for messages (`True`, `None`, `1.5`).
+/// Python 2 `str()` of a parsed JSON value, as `"%s" % value` puts it into
+/// a message: text as it is, everything else as [`py_repr`] (floats with
+/// `str()`'s twelve digits).
 pub fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_f64() => crate::pyrepr::float_str(n.as_f64().unwrap_or_default()),
+        other => py_repr(other),
+    }
+}
+
+/// Python 2 `repr()` of a parsed JSON value: `u'a'` for text, `None`,
+/// `True`, and dict keys in the order CPython 2.7's `json.loads` gives them.
+pub fn py_repr(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
+        Value::String(s) => crate::pyrepr::unicode(s),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (None, Some(u), _) => format!("{u}L"),
+            (_, _, f) => crate::pyrepr::float_repr(f.unwrap_or_default()),
+        },
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
         ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", crate::pyrepr::unicode(k), py_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// Python 2 `repr()` of a JSON value (`u'a'` for strings).
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => crate::pyrepr::unicode(s),
-        other => py_str(other),
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            let items: Vec<String> = crate::pydict::order(&keys, 1)
+                .into_iter()
+                .map(|k| format!("{}: {}", crate::pyrepr::unicode(k), py_repr(&map[k])))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
     }
 }
 
@@ -422,7 +440,9 @@ pub fn check_value(field: &Field, raw: &Value) -> Result<Val, String> {
                 "Date has wrong format. Use one of these formats instead: YYYY[-MM[-DD]]."
                     .to_string()
             }),
-        Kind::Slug(_) | Kind::Choice(_) => match raw {
+        // DRF looks any value up by its text (`[u'x']`, `True`, `1.5`).
+        Kind::Slug(_) => Ok(Val::Str(py_str(raw))),
+        Kind::Choice(_) => match raw {
             Value::String(s) => Ok(Val::Str(s.clone())),
             // Django looks the value up as its text (`True`, `[u'x']`).
             Value::Number(_) | Value::Bool(_) | Value::Array(_) => Ok(Val::Str(py_str(raw))),
@@ -505,6 +525,19 @@ mod tests {
             "{u'this': [u'is', 1, None]}"
         );
         assert_eq!(py_str(&json!(["a", true])), "[u'a', True]");
+        assert_eq!(
+            py_repr(&json!({"release": "r\u{c4}", "name": null})),
+            "{u'release': u'r\\xc4', u'name': None}"
+        );
+        assert_eq!(
+            py_repr(&json!({"id": 99, "x": 1, "name": 2, "release": 3})),
+            "{u'release': 3, u'x': 1, u'id': 99, u'name': 2}"
+        );
+        assert_eq!(py_str(&json!(0.30000000000000004)), "0.3");
+        assert_eq!(
+            py_repr(&json!([0.30000000000000004, 1e16, 2.0])),
+            "[0.30000000000000004, 1e+16, 2.0]"
+        );
         assert!(!truthy(&json!(0)) && !truthy(&json!({})) && truthy(&json!("x")));
         assert_eq!(py_iter(&json!(["a", 5, null])).unwrap(), ["a", "5", "None"]);
         assert_eq!(py_iter(&json!("ab")).unwrap(), ["a", "b"]);

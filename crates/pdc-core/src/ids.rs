@@ -10,6 +10,8 @@ static SHORT_RE: LazyLock<Regex> =
 static VERSION_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([^0-9].*|([0-9]+(\.?[0-9]+)*))$").expect("regex"));
 
+static SLUG_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[-a-zA-Z0-9_]+$").expect("regex"));
+
 pub const SHORT_MSG: &str = "Only accept lowercase letters, numbers or -";
 pub const VERSION_MSG: &str = "Only accept comma separated numbers or any text";
 
@@ -29,6 +31,13 @@ pub fn check_short(s: &str) -> Option<String> {
 /// Field check for `version` fields (serializer validator).
 pub fn check_version(s: &str) -> Option<String> {
     (!is_valid_version(s)).then(|| VERSION_MSG.to_string())
+}
+
+/// DRF's `SlugField` check (Django's `validate_slug`).
+pub fn check_slug(s: &str) -> Option<String> {
+    (!SLUG_RE.is_match(s)).then(|| {
+        "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.".to_string()
+    })
 }
 
 /// Model validator for hex strings of a fixed length (sigkeys, checksums).

@@ -1,6 +1,7 @@
 //! Domain types and rules of PDC that need no I/O: error kinds, field
 //! descriptions with DRF-compatible input checks, identifier derivation.
 
+pub mod email;
 pub mod error;
 pub mod fields;
 pub mod fmt;

@@ -2,6 +2,8 @@
 //! hash randomisation off, as PDC runs). PDC sends some message lists in
 //! that order, e.g. Django's model validation errors.
 
+use serde_json::Value;
+
 /// CPython 2.7's `hash()` of a byte string, as the unsigned value dicts use.
 fn hash(key: &str) -> u64 {
     let bytes = key.as_bytes();
@@ -61,9 +63,70 @@ pub fn order<'a>(keys: &[&'a str], dicts: usize) -> Vec<&'a str> {
     keys
 }
 
+/// A parsed JSON value as CPython 2.7's `json.loads` gives it back: every
+/// object in its dict's iteration order.
+pub fn reordered(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            Value::Object(
+                order(&keys, 1)
+                    .into_iter()
+                    .map(|k| (k.to_string(), reordered(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(reordered).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Key order of the error mapping of Django 1.11's `Model.full_clean()`:
+/// field errors (`clean_fields`, in field order), then the keys `clean()`
+/// raised, then the failed unique checks (in check order). Each group comes
+/// from its own error dict (two copies) and they are merged into one that
+/// is copied three times more before anyone iterates it.
+pub fn full_clean<'a>(fields: &[&'a str], clean: &[&'a str], unique: &[&'a str]) -> Vec<&'a str> {
+    let mut keys = order(fields, 2);
+    keys.extend(order(clean, 2));
+    keys.extend(order(unique, 2));
+    order(&keys, 3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Produced by replaying Django's dict copies on CPython 2.7 (and the
+    /// first one observed on PDC).
+    #[test]
+    fn parsed_objects() {
+        let v = serde_json::json!([{"component": "java", "role": "pm", "contact": {"username": "u", "email": "e"}}]);
+        assert_eq!(
+            serde_json::to_string(&reordered(&v)).unwrap(),
+            r#"[{"role":"pm","contact":{"username":"u","email":"e"},"component":"java"}]"#
+        );
+    }
+
+    #[test]
+    fn full_clean_groups() {
+        assert_eq!(
+            full_clean(&["email"], &[], &["mail_name", "id"]),
+            ["mail_name", "email", "id"]
+        );
+        assert_eq!(
+            full_clean(&["name", "count_limit"], &["detail"], &["id"]),
+            ["count_limit", "detail", "name", "id"]
+        );
+        assert_eq!(
+            full_clean(&["username", "email"], &["detail"], &["name"]),
+            ["username", "detail", "name", "email"]
+        );
+        assert_eq!(
+            full_clean(&["email", "id"], &[], &["name"]),
+            ["id", "name", "email"]
+        );
+    }
 
     /// Django 1.11's `full_clean()` message order (five dicts), produced with
     /// Django itself for every subset of the variant columns.

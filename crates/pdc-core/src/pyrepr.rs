@@ -67,23 +67,59 @@ pub fn py2_set_difference<'a, S: AsRef<str>>(
     crate::pydict::order(&kept, 1)
 }
 
-/// A JSON value with every object's keys in the order Python 2's
-/// `json.loads` gives them (a dict filled in document order); PDC echoes
-/// request data back so.
-pub fn py2_json(value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(m) => {
-            let keys: Vec<&String> = m.keys().collect();
-            Value::Object(
-                py2_iter(&keys)
-                    .into_iter()
-                    .map(|k| (k.to_string(), py2_json(&m[k])))
-                    .collect(),
-            )
+/// Python 2 `repr()` of a float: the shortest digits that read back the
+/// same, in exponent form below 1e-4 or from 1e16 on.
+pub fn float_repr(f: f64) -> String {
+    python_float(f, None)
+}
+
+/// Python 2 `str()` of a float: twelve significant digits (`%.12g`).
+pub fn float_str(f: f64) -> String {
+    python_float(f, Some(12))
+}
+
+fn python_float(f: f64, precision: Option<usize>) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = match precision {
+        Some(p) => format!("{:.*e}", p - 1, f),
+        None => format!("{f:e}"),
+    };
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = match digits.trim_end_matches('0') {
+        "" => "0",
+        d => d,
+    };
+    // CPython switches to the exponent at 16 digits for repr and, as it
+    // adds `.0` to integral values, one digit early for str.
+    let limit = precision.map_or(16, |p| p - 1) as i32;
+    let body = if exp < -4 || exp >= limit {
+        let (first, rest) = digits.split_at(1);
+        let sign = if exp < 0 { '-' } else { '+' };
+        match rest {
+            "" => format!("{first}e{sign}{:02}", exp.abs()),
+            _ => format!("{first}.{rest}e{sign}{:02}", exp.abs()),
         }
-        Value::Array(items) => Value::Array(items.iter().map(py2_json).collect()),
-        other => other.clone(),
+    } else if exp < 0 {
+        format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() > point {
+            format!("{}.{}", &digits[..point], &digits[point..])
+        } else {
+            format!("{digits}{}.0", "0".repeat(point - digits.len()))
+        }
+    };
+    if mantissa.starts_with('-') {
+        format!("-{body}")
+    } else {
+        body
     }
 }
 
@@ -96,5 +132,30 @@ mod tests {
         assert_eq!(unicode_list(&["rhn-qa".into()]), "[u'rhn-qa']");
         assert_eq!(unicode_list(&["a".into(), "b".into()]), "[u'a', u'b']");
         assert_eq!(unicode("it's"), "u\"it's\"");
+    }
+
+    #[test]
+    fn floats() {
+        for (f, repr, str) in [
+            (0.0, "0.0", "0.0"),
+            (-0.0, "-0.0", "-0.0"),
+            (1.5, "1.5", "1.5"),
+            (100.0, "100.0", "100.0"),
+            (1e15, "1000000000000000.0", "1e+15"),
+            (1e16, "1e+16", "1e+16"),
+            (0.0001, "0.0001", "0.0001"),
+            (0.00001, "1e-05", "1e-05"),
+            (1.5e-7, "1.5e-07", "1.5e-07"),
+            (0.30000000000000004, "0.30000000000000004", "0.3"),
+            (123456789012.0, "123456789012.0", "1.23456789012e+11"),
+            (12345678901.0, "12345678901.0", "12345678901.0"),
+            (-2.5e300, "-2.5e+300", "-2.5e+300"),
+        ] {
+            assert_eq!(
+                (float_repr(f), float_str(f)),
+                (repr.to_string(), str.to_string()),
+                "{f}"
+            );
+        }
     }
 }

@@ -76,6 +76,11 @@ pub type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send 
 /// PostgreSQL cannot store, is psycopg2's `ValueError` that PDC answers with
 /// 400; anything else is internal.
 pub fn map_db_error(e: sqlx::Error) -> Error {
+    // PDC's driver refuses NUL characters before sending them; PostgreSQL
+    // rejects them as an invalid UTF-8 sequence.
+    if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("22021") {
+        return Error::bad_request("A string literal cannot contain NUL (0x00) characters.");
+    }
     if let Some(db) = e.as_database_error()
         && db.code().as_deref() == Some("22021")
         && db.message().contains("0x00")

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod db;
 pub mod import;
 pub mod list;
+pub mod protect;
 pub mod refs;
 pub mod resource;
 pub mod resources;

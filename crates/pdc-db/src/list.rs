@@ -92,11 +92,13 @@ pub fn parse_datetime(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     None
 }
 
-fn non_empty(vals: &[&str]) -> Vec<String> {
-    vals.iter()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.to_string())
-        .collect()
+/// The values PDC's multi-value filters match: a lone empty value means
+/// none (an empty result); otherwise every value counts, empty ones too.
+fn multi_values(vals: &[&str]) -> Vec<String> {
+    if vals == [""] {
+        return Vec::new();
+    }
+    vals.iter().map(|v| v.to_string()).collect()
 }
 
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
@@ -106,7 +108,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
     let sql = filter.sql;
     match filter.kind {
         FilterKind::Multi | FilterKind::Regex => {
-            let list = non_empty(vals);
+            let list = multi_values(vals);
             qb.push(" AND (");
             if list.is_empty() {
                 qb.push("FALSE");
@@ -117,12 +119,15 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
         }
         FilterKind::MultiJoin => {
             // The condition is the join (see `push_joins`).
-            if non_empty(vals).is_empty() {
+            if multi_values(vals).is_empty() {
                 qb.push(" AND (FALSE)");
             }
         }
         FilterKind::MultiCi => {
-            let list: Vec<String> = non_empty(vals).iter().map(|v| v.to_lowercase()).collect();
+            let list: Vec<String> = multi_values(vals)
+                .iter()
+                .map(|v| v.to_lowercase())
+                .collect();
             qb.push(" AND (");
             if list.is_empty() {
                 qb.push("FALSE");
@@ -251,7 +256,7 @@ fn push_joins(qb: &mut QueryBuilder<Postgres>, spec: &Spec, params: &[(String, S
         if !matches!(filter.kind, FilterKind::MultiJoin) {
             continue;
         }
-        let list = non_empty(&values(params, filter.param));
+        let list = multi_values(&values(params, filter.param));
         if !list.is_empty() {
             qb.push(" CROSS JOIN LATERAL (");
             push_template(qb, filter.sql, list);
@@ -293,15 +298,27 @@ async fn check_regexes(
                 .await;
             if let Err(e) = ok {
                 if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("2201B") {
-                    return Err(Error::detail_list([format!(
-                        "At least one parameter is invalid regular expression: {v}"
-                    )]));
+                    return Err(invalid_regex(v));
                 }
                 return Err(crate::db::map_db_error(e));
             }
         }
     }
     Ok(())
+}
+
+/// PDC's answer to a bad pattern. It puts the pattern into an ASCII text,
+/// so a non-ASCII one fails with Python's encoding error instead.
+fn invalid_regex(pattern: &str) -> Error {
+    match pattern.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+        Some((position, c)) => Error::bad_request(format!(
+            "'ascii' codec can't encode character {} in position {position}: ordinal not in range(128)",
+            pyrepr::unicode(&c.to_string())
+        )),
+        None => Error::detail_list([format!(
+            "At least one parameter is invalid regular expression: {pattern}"
+        )]),
+    }
 }
 
 /// Resolves the `ordering` parameter (last value wins) into SQL terms.
@@ -429,6 +446,25 @@ mod tests {
         assert!(parse_datetime("2015-02-03T05:50:49.387Z").is_some());
         assert!(parse_datetime("2015-02-03T05:50:49+02:00").is_some());
         assert!(parse_datetime("x").is_none());
+    }
+
+    #[test]
+    fn bad_patterns() {
+        assert_eq!(
+            invalid_regex("*abc").to_string(),
+            r#"400 {"detail":["At least one parameter is invalid regular expression: *abc"]}"#
+        );
+        assert_eq!(
+            invalid_regex("*\u{e9}").to_string(),
+            r#"400 {"detail":"'ascii' codec can't encode character u'\\xe9' in position 1: ordinal not in range(128)"}"#
+        );
+    }
+
+    #[test]
+    fn lone_empty_value_matches_nothing() {
+        assert!(multi_values(&[""]).is_empty());
+        assert_eq!(multi_values(&["a", ""]), ["a", ""]);
+        assert_eq!(multi_values(&["", ""]), ["", ""]);
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Actions {
 /// replaced by a bind of the value(s); the SQL text itself is a constant.
 #[derive(Clone, Copy)]
 pub enum FilterKind {
-    /// Repeatable, exact, OR-ed; binds `text[]`. Empty value: empty result.
+    /// Repeatable, exact, OR-ed; binds `text[]`. A lone empty value: empty result.
     Multi,
     /// As `Multi`, but `sql` is a subquery (`SELECT 1 FROM ... WHERE ... =
     /// ANY({})`) joined laterally to each row, so a row is listed once per
@@ -113,6 +113,16 @@ impl Filter {
     }
 }
 
+/// Caching advice sent with successful list and retrieve answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// No caching headers.
+    Default,
+    /// Django's `never_cache`: `Cache-Control: no-cache, no-store,
+    /// must-revalidate, max-age=0` and `Expires` set to the response time.
+    Never,
+}
+
 /// One resource, as the engine needs to know it.
 pub struct Spec {
     /// Router prefix under `/rest_api/v1/`, e.g. `releases`, `auth/groups`.
@@ -143,6 +153,8 @@ pub struct Spec {
     pub change_name: &'static str,
     /// Change resource names whose newest change is the `Last-Modified` (empty: no header).
     pub last_modified: &'static [&'static str],
+    /// Caching headers of successful list and retrieve answers.
+    pub caching: Caching,
     /// Lower-case model name used for Django-style permissions (`release`).
     pub model: &'static str,
     /// One paragraph for the API docs.

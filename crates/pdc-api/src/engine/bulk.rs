@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use pdc_core::fields::{Op, py_str};
-use pdc_core::{Error, Result, pyrepr};
+use pdc_core::{Error, Result, pydict, pyrepr};
 use pdc_db::Resource;
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {
             };
             let mut out = Map::new();
             if let Some(d) = data.filter(|d| truthy(d)) {
-                out.insert("invalid_data".into(), pyrepr::py2_json(d));
+                out.insert("invalid_data".into(), pydict::reordered(d));
             }
             out.insert("detail".into(), detail);
             out.insert("id_of_invalid_data".into(), id);
@@ -52,8 +52,9 @@ pub(super) async fn create<R: Resource>(call: &Call<'_>, items: Vec<Value>) -> R
             Ok(body) => create_in::<R>(call, &mut tx, body).await,
             Err(e) => Err(e),
         };
-        let mut value = result.map_err(|e| item_error(e, Value::from(i), Some(item)))?;
-        selection.apply(&mut value);
+        let value = result
+            .and_then(|mut v| selection.apply(&mut v).map(|()| v))
+            .map_err(|e| item_error(e, Value::from(i), Some(item)))?;
         out.push(value);
     }
     tx.commit().await?;
@@ -93,8 +94,9 @@ pub(super) async fn update<R: Resource>(
             update_in::<R>(call, &mut tx, &split_key(key), body, op).await
         }
         .await;
-        let mut value = result.map_err(|e| item_error(e, id, Some(change)))?;
-        selection.apply(&mut value);
+        let value = result
+            .and_then(|mut v| selection.apply(&mut v).map(|()| v))
+            .map_err(|e| item_error(e, id, Some(change)))?;
         done.push((key, value));
     }
     tx.commit().await?;

@@ -58,7 +58,13 @@ impl Call<'_> {
             .filter(|f| f.is_output())
             .map(|f| f.name)
             .collect();
-        Selection::parse(&self.pairs, &names)
+        let nested = spec
+            .fields
+            .iter()
+            .filter(|f| !f.nested.is_empty())
+            .map(|f| (f.name, f.nested))
+            .collect();
+        Ok(Selection::parse(&self.pairs, &names)?.with_nested(nested))
     }
 
     pub fn comment(&self) -> Option<String> {
@@ -186,7 +192,7 @@ pub async fn list_route<R: Resource>(
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => list::<R>(&call).await,
+            Method::GET | Method::HEAD => list::<R>(&call).await.map(|r| meta::caching(spec, r)),
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::POST => match body_value(&parts, body).await? {
                 Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
@@ -227,7 +233,9 @@ pub async fn detail_route<R: Resource>(
     let result = async {
         precheck(&call, spec, &methods).await?;
         match parts.method {
-            Method::GET | Method::HEAD => retrieve::<R>(&call, &key).await,
+            Method::GET | Method::HEAD => retrieve::<R>(&call, &key)
+                .await
+                .map(|r| meta::caching(spec, r)),
             Method::OPTIONS => Ok(meta::options(spec, &methods)),
             Method::PUT => {
                 let body = object_body(body_value(&parts, body).await?)?;
@@ -268,7 +276,7 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
     let Some(size) = query::page_size(&call.pairs) else {
         let ids = list::ids(&mut conn, spec, &call.pairs, None).await?;
         let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
-        items.iter_mut().for_each(|v| selection.apply(v));
+        items.iter_mut().try_for_each(|v| selection.apply(v))?;
         return Ok(json_response(StatusCode::OK, &Value::Array(items)));
     };
     let count = list::count(&mut conn, spec, &call.pairs).await?;
@@ -286,7 +294,7 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
         .await?
     };
     let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
-    items.iter_mut().for_each(|v| selection.apply(v));
+    items.iter_mut().try_for_each(|v| selection.apply(v))?;
     let link = |n: i64| -> Value {
         let mut pairs: Vec<(String, String)> = call
             .pairs
@@ -330,7 +338,7 @@ async fn retrieve<R: Resource>(call: &Call<'_>, key: &[String]) -> Result<Respon
     let mut conn = call.app.pool.acquire().await.db()?;
     let id = lookup::<R>(&mut conn, key).await?;
     let mut value = fetch_one::<R>(&mut conn, &call.ctx, id).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     Ok(json_response(StatusCode::OK, &value))
 }
 
@@ -384,7 +392,7 @@ async fn create<R: Resource>(
 ) -> Result<Response> {
     let mut tx = call.begin().await?;
     let mut value = create_in::<R>(call, &mut tx, &body).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     tx.commit().await?;
     Ok(json_response(StatusCode::CREATED, &value))
 }
@@ -397,7 +405,7 @@ async fn update<R: Resource>(
 ) -> Result<Response> {
     let mut tx = call.begin().await?;
     let mut value = update_in::<R>(call, &mut tx, key, &body, op).await?;
-    call.selection(R::SPEC)?.apply(&mut value);
+    call.selection(R::SPEC)?.apply(&mut value)?;
     tx.commit().await?;
     Ok(json_response(StatusCode::OK, &value))
 }

@@ -5,6 +5,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use pdc_core::fields::{Kind, Mode};
 use pdc_core::{Error, Result};
+use pdc_db::spec::Caching;
 use pdc_db::{DbResultExt, Spec};
 use serde_json::{Map, Value, json};
 
@@ -47,6 +48,23 @@ pub fn allow_header(methods: &[Method]) -> String {
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Adds the resource's caching headers to a successful list or retrieve answer.
+pub fn caching(spec: &Spec, mut resp: Response) -> Response {
+    match spec.caching {
+        Caching::Default => {}
+        Caching::Never => {
+            let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+            set_header(&mut resp, "expires", &now);
+            set_header(
+                &mut resp,
+                "cache-control",
+                "no-cache, no-store, must-revalidate, max-age=0",
+            );
+        }
+    }
+    resp
 }
 
 /// Time used when no change was ever recorded (PDC's value).

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use crate::db::DbResultExt;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Spec};
 
 const TEXT: Kind = Kind::Str {
     max: 0,
@@ -52,6 +52,7 @@ pub static PERMISSIONS: Spec = Spec {
     actions: Actions::LIST,
     change_name: "permission",
     last_modified: &[],
+    caching: Caching::Default,
     model: "permission",
     doc: "Django-style model permissions that groups can hold.",
 };
@@ -142,6 +143,7 @@ pub static GROUPS: Spec = Spec {
     },
     change_name: "group",
     last_modified: &[],
+    caching: Caching::Default,
     model: "group",
     doc: "User groups and their model permissions (groups come from the identity provider or `pdc token create --group`).",
 };
@@ -303,6 +305,7 @@ pub static RESOURCE_PERMISSIONS: Spec = Spec {
     actions: Actions::LIST,
     change_name: "resourcepermission",
     last_modified: &[],
+    caching: Caching::Default,
     model: "resourcepermission",
     doc: "Every (resource, action) pair that can be granted to a group.",
 };
@@ -412,6 +415,7 @@ pub static GROUP_RESOURCE_PERMISSIONS: Spec = Spec {
     actions: Actions::ALL,
     change_name: "groupresourcepermission",
     last_modified: &[],
+    caching: Caching::Default,
     model: "groupresourcepermission",
     doc: "Grants of resource permissions to groups.",
 };

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::resource::{Ctx, Resource, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 pub struct Changesets;
 
@@ -72,6 +72,7 @@ pub static CHANGESETS: Spec = Spec {
     actions: Actions::READ,
     change_name: "changeset",
     last_modified: &[],
+    caching: Caching::Default,
     model: "changeset",
     doc: "Every write that changed something, with one change per touched object.",
 };

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use crate::db::DbResultExt;
 use crate::refs::taken;
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 // ---------------------------------------------------------------- arches
 
@@ -44,6 +44,7 @@ pub static ARCHES: Spec = Spec {
     },
     change_name: "arch",
     last_modified: &["arch"],
+    caching: Caching::Default,
     model: "arch",
     doc: "Architectures. List and (bulk) create only.",
 };
@@ -156,6 +157,7 @@ pub static SIGKEYS: Spec = Spec {
     },
     change_name: "sigkey",
     last_modified: &[],
+    caching: Caching::Default,
     model: "sigkey",
     doc: "Signing keys. No delete.",
 };
@@ -330,6 +332,7 @@ pub static LABELS: Spec = Spec {
     actions: Actions::ALL,
     change_name: "label",
     last_modified: &[],
+    caching: Caching::Default,
     model: "label",
     doc: "Labels attached to global components.",
 };

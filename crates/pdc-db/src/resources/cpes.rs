@@ -2,13 +2,14 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Field, Input, Kind, Op, parse_body};
-use pdc_core::{Error, Result, pyrepr};
+use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::protect::{REPR_ROWS, protected};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 /// Length of the `cpe` column (the serializer does not check it).
 const CPE_MAX: usize = 300;
@@ -69,6 +70,7 @@ pub static CPES: Spec = Spec {
     actions: Actions::ALL,
     change_name: "cpe",
     last_modified: &[],
+    caching: Caching::Default,
     model: "cpe",
     doc: "Common Platform Enumeration names, linked to variants by variant-cpes.",
 };
@@ -162,20 +164,20 @@ fn cpe_input(body: &Map<String, Value>, op: Op) -> Result<Input> {
     Ok(input)
 }
 
-/// Django's PROTECT answer when variant-cpes still use the CPE: the
-/// referencing objects as a QuerySet repr (at most 20, then a marker).
+/// Django's PROTECT answer when variant-cpes still use the CPE.
 async fn protect_used_cpe(conn: &mut PgConnection, id: i64) -> Result<()> {
-    const REPR_SIZE: usize = 20;
     let users = sqlx::query_scalar!(
-        r#"SELECT r.release_id || '-' || v.variant_uid || ' ' || c.cpe AS "text!"
+        r#"SELECT '<VariantCPE: ' || r.release_id || '-' || v.variant_uid || ' ' || c.cpe || '>'
+                  AS "text!"
            FROM variant_cpe vc
            JOIN variant v ON v.id = vc.variant_pk
            JOIN release r ON r.id = v.release_pk
            JOIN cpe c ON c.id = vc.cpe_pk
            WHERE vc.cpe_pk = $1
            ORDER BY v.variant_uid, c.cpe, vc.id
-           LIMIT 21"#,
-        id
+           LIMIT $2"#,
+        id,
+        REPR_ROWS
     )
     .fetch_all(conn)
     .await
@@ -183,19 +185,7 @@ async fn protect_used_cpe(conn: &mut PgConnection, id: i64) -> Result<()> {
     if users.is_empty() {
         return Ok(());
     }
-    let mut items: Vec<String> = users
-        .iter()
-        .take(REPR_SIZE)
-        .map(|u| format!("<VariantCPE: {u}>"))
-        .collect();
-    if users.len() > REPR_SIZE {
-        items.push(pyrepr::str_repr("...(remaining elements truncated)..."));
-    }
-    Err(Error::bad_request(format!(
-        "Cannot delete some instances of model 'CPE' because they are referenced through \
-         a protected foreign key: 'VariantCPE.cpe' <QuerySet [{}]>",
-        items.join(", ")
-    )))
+    Err(protected("CPE", "VariantCPE.cpe", &users))
 }
 
 // ---------------------------------------------------------------- variant-cpes
@@ -257,6 +247,7 @@ pub static VARIANT_CPES: Spec = Spec {
     actions: Actions::ALL,
     change_name: "variantcpe",
     last_modified: &[],
+    caching: Caching::Default,
     model: "variantcpe",
     doc: "Links between release variants and CPEs.",
 };

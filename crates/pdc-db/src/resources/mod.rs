@@ -3,6 +3,9 @@
 pub mod auth;
 pub mod changesets;
 pub mod common;
+pub mod component_contacts;
+pub mod contact_roles;
+pub mod contacts;
 pub mod cpes;
 pub mod masks;
 pub mod products;

@@ -10,7 +10,7 @@ use crate::db::DbResultExt;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::{self, MaskOwner, PUSH_TARGET_REF};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 pub static PRODUCT_REF: Ref = Ref {
     table: "product",
@@ -65,6 +65,7 @@ pub static RELEASE_TYPES: Spec = Spec {
     actions: Actions::LIST,
     change_name: "releasetype",
     last_modified: &[],
+    caching: Caching::Default,
     model: "releasetype",
     doc: "Release types (ga, updates, eus, ...). Read-only.",
 };
@@ -142,6 +143,7 @@ pub static BASE_PRODUCTS: Spec = Spec {
     actions: Actions::NO_DELETE,
     change_name: "baseproduct",
     last_modified: &["baseproduct"],
+    caching: Caching::Default,
     model: "baseproduct",
     doc: "Base products that layered releases are built on.",
 };
@@ -364,6 +366,7 @@ pub static PRODUCTS: Spec = Spec {
     actions: Actions::NO_DELETE,
     change_name: "product",
     last_modified: &["product", "productversion"],
+    caching: Caching::Default,
     model: "product",
     doc: "Products (e.g. rhel, fedora).",
 };
@@ -532,6 +535,7 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
     actions: Actions::NO_DELETE,
     change_name: "productversion",
     last_modified: &[],
+    caching: Caching::Default,
     model: "productversion",
     doc: "Product versions (e.g. rhel-7).",
 };

@@ -10,7 +10,7 @@ use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
 use crate::refs::{find, resolve, taken};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Spec};
 
 pub struct ReleaseGroups;
 
@@ -87,6 +87,7 @@ pub static RELEASE_GROUPS: Spec = Spec {
     actions: Actions::ALL,
     change_name: "releasegroup",
     last_modified: &[],
+    caching: Caching::Default,
     model: "releasegroup",
     doc: "Groups of releases (experimental in PDC).",
 };

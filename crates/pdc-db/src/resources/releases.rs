@@ -14,7 +14,7 @@ use crate::resources::masks::PUSH_TARGET_REF;
 use crate::resources::masks::{self, MaskOwner};
 use crate::resources::products::{RELEASE_TYPE_REF, release_type_short};
 use crate::resources::repository::SERVICE_REF;
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 static BASE_PRODUCT_REF: Ref = Ref {
     table: "base_product",
@@ -214,6 +214,7 @@ pub static RELEASES: Spec = Spec {
     actions: Actions::NO_DELETE,
     change_name: "release",
     last_modified: &["release", "baseproduct", "productversion"],
+    caching: Caching::Default,
     model: "release",
     doc: "Releases. The list is sorted by short name and numeric version unless `ordering` is given.",
 };

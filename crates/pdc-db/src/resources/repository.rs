@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use crate::db::DbResultExt;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
-use crate::spec::{Actions, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
 
 pub static SERVICE_REF: Ref = Ref {
     table: "service",
@@ -48,6 +48,7 @@ pub static SERVICES: Spec = Spec {
     actions: Actions::LIST,
     change_name: "service",
     last_modified: &[],
+    caching: Caching::Default,
     model: "service",
     doc: "Content delivery services (rhn, pulp, ftp). Read-only.",
 };
@@ -138,6 +139,7 @@ pub static PUSH_TARGETS: Spec = Spec {
     actions: Actions::ALL,
     change_name: "pushtarget",
     last_modified: &[],
+    caching: Caching::Default,
     model: "pushtarget",
     doc: "Push targets products, releases and variants may be allowed to use.",
 };

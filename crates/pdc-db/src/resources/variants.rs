@@ -14,7 +14,7 @@ use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
 use crate::refs::{find, resolve};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Spec};
 
 static VARIANT_TYPE_REF: Ref = Ref {
     table: "variant_type",
@@ -126,6 +126,7 @@ pub static VARIANTS: Spec = Spec {
     actions: Actions::ALL,
     change_name: "variant",
     last_modified: &["variant", "release"],
+    caching: Caching::Default,
     model: "variant",
     doc: "Variants of releases, looked up by `{release_id}/{variant_uid}` (also in bulk requests).",
 };
@@ -545,6 +546,7 @@ const fn variant_types_spec(prefix: &'static str, doc: &'static str) -> Spec {
         actions: Actions::LIST,
         change_name: "varianttype",
         last_modified: &[],
+        caching: Caching::Default,
         model: "varianttype",
         doc,
     }
