@@ -96,7 +96,7 @@ fn with_doc(s: Schema, doc: &str) -> Schema {
 
 fn schema_name(spec: &Spec) -> String {
     spec.prefix
-        .split(['/', '-'])
+        .split(['/', '-', '{', '}'])
         .map(|w| {
             let mut c = w.chars();
             c.next()
@@ -249,6 +249,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 "date-time YYYY-MM-DD[ HH:MM[:SS]][TZ]",
             ),
             FilterKind::Number => (Schema::Object(typed(Type::String, false).build()), "number"),
+            FilterKind::UnlessGiven => (
+                Schema::Object(typed(Type::String, false).build()),
+                "presence lifts the restriction, whatever the value",
+            ),
             FilterKind::TrueFalse { .. } => (
                 Schema::Object(
                     typed(Type::String, false)
@@ -308,17 +312,25 @@ fn generic_params(list: bool) -> Vec<utoipa::openapi::path::Parameter> {
     v
 }
 
+fn path_param(name: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(Schema::Object(typed(Type::String, false).build())))
+        .build()
+}
+
 fn path_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
-    spec.lookup
-        .iter()
-        .map(|name| {
-            ParameterBuilder::new()
-                .name(*name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .schema(Some(Schema::Object(typed(Type::String, false).build())))
-                .build()
-        })
+    spec.lookup.iter().map(|name| path_param(name)).collect()
+}
+
+/// Placeholders of a nested prefix (`global-components/{instance_pk}/labels`).
+fn prefix_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
+    spec.prefix
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(path_param)
         .collect()
 }
 
@@ -352,13 +364,17 @@ fn no_content(op: OperationBuilder) -> OperationBuilder {
 }
 
 fn operation(spec: &Spec, id: &str, summary: String) -> OperationBuilder {
-    OperationBuilder::new()
+    let mut op = OperationBuilder::new()
         .tag(spec.prefix)
         .operation_id(Some(format!(
             "{}_{id}",
             spec.prefix.replace(['/', '-', '{', '}'], "_")
         )))
-        .summary(Some(summary))
+        .summary(Some(summary));
+    for p in prefix_params(spec) {
+        op = op.parameter(p);
+    }
+    op
 }
 
 fn engine_paths(spec: &'static Spec, paths: &mut Paths, components: &mut ComponentsBuilder) {

@@ -76,6 +76,30 @@ impl Error {
         }
     }
 
+    /// Django's answer to deleting an object that PROTECT-ed rows still
+    /// reference: `model` is the deleted model, `via` the protecting field
+    /// (`Class.field`), `objects` the `str()` of the referencing rows (a
+    /// QuerySet repr shows at most 20 of them).
+    pub fn protected(model: &str, via: &str, objects: &[String]) -> Self {
+        const REPR_SIZE: usize = 20;
+        let class = via.split('.').next().unwrap_or(via);
+        let mut items: Vec<String> = objects
+            .iter()
+            .take(REPR_SIZE)
+            .map(|o| format!("<{class}: {o}>"))
+            .collect();
+        if objects.len() > REPR_SIZE {
+            items.push(crate::pyrepr::str_repr(
+                "...(remaining elements truncated)...",
+            ));
+        }
+        Self::bad_request(format!(
+            "Cannot delete some instances of model '{model}' because they are referenced \
+             through a protected foreign key: '{via}' <QuerySet [{}]>",
+            items.join(", ")
+        ))
+    }
+
     pub fn internal(msg: impl std::fmt::Display) -> Self {
         Error::Internal(msg.to_string())
     }

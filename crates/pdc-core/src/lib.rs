@@ -9,5 +9,6 @@ pub mod productmd;
 pub mod pydict;
 pub mod pyjson;
 pub mod pyrepr;
+pub mod url;
 
 pub use error::{Error, Result};

@@ -45,6 +45,16 @@ async fn not_supported<T>() -> Result<T> {
     Err(Error::internal("action not supported by this resource"))
 }
 
+/// What a create request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A new object (201).
+    New(i64),
+    /// The body described an object that already exists; PDC answers 200
+    /// with it and this `pdc-warning` header, and records no change.
+    Existing { id: i64, warning: &'static str },
+}
+
 /// The behaviour of one resource. The engine (pdc-api) handles parameters,
 /// paging, transactions, bulk forms and changesets around these calls.
 pub trait Resource: Send + Sync + 'static {
@@ -69,6 +79,15 @@ pub trait Resource: Send + Sync + 'static {
         _body: &Map<String, Value>,
     ) -> impl Future<Output = Result<i64>> + Send {
         not_supported()
+    }
+
+    /// Create for resources whose POST may also find an existing object
+    /// (get-or-create); by default every create makes a new one.
+    fn create_or_find(
+        w: &mut Write<'_>,
+        body: &Map<String, Value>,
+    ) -> impl Future<Output = Result<Created>> + Send {
+        async move { Self::create(w, body).await.map(Created::New) }
     }
 
     /// PUT (`Op::Update`) or PATCH (`Op::Patch`) of one object; returns its id.

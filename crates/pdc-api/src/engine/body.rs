@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 
 use pdc_db::Spec;
 
+use crate::query::Selection;
+
 /// Parses the body by content type. `None` means an empty body.
 pub fn read_json_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>> {
     if bytes.is_empty() {
@@ -42,12 +44,20 @@ pub fn read_json_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value
 }
 
 /// `Unknown fields: ...` (sorted) then `Can not update read only fields: ...`
-/// (field order), before any field validation.
-pub fn check_body_keys(spec: &Spec, body: &Map<String, Value>) -> Result<()> {
+/// (field order), before any field validation. Fields the request's
+/// `fields` / `exclude_fields` leave out are unknown too.
+pub fn check_body_keys(
+    spec: &Spec,
+    body: &Map<String, Value>,
+    selection: &Selection,
+) -> Result<()> {
     let mut unknown: Vec<&str> = body
         .keys()
         .map(String::as_str)
-        .filter(|k| spec.field(k).is_none() && !spec.extra_body_keys.contains(k))
+        .filter(|k| {
+            let field = spec.field(k).filter(|_| !selection.hides(k));
+            field.is_none() && !spec.extra_body_keys.contains(k)
+        })
         .collect();
     if !unknown.is_empty() {
         unknown.sort_unstable();

@@ -2,7 +2,7 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Field, Input, Kind, Op, parse_body};
-use pdc_core::{Error, Result, pyrepr};
+use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
@@ -165,7 +165,6 @@ fn cpe_input(body: &Map<String, Value>, op: Op) -> Result<Input> {
 /// Django's PROTECT answer when variant-cpes still use the CPE: the
 /// referencing objects as a QuerySet repr (at most 20, then a marker).
 async fn protect_used_cpe(conn: &mut PgConnection, id: i64) -> Result<()> {
-    const REPR_SIZE: usize = 20;
     let users = sqlx::query_scalar!(
         r#"SELECT r.release_id || '-' || v.variant_uid || ' ' || c.cpe AS "text!"
            FROM variant_cpe vc
@@ -183,19 +182,7 @@ async fn protect_used_cpe(conn: &mut PgConnection, id: i64) -> Result<()> {
     if users.is_empty() {
         return Ok(());
     }
-    let mut items: Vec<String> = users
-        .iter()
-        .take(REPR_SIZE)
-        .map(|u| format!("<VariantCPE: {u}>"))
-        .collect();
-    if users.len() > REPR_SIZE {
-        items.push(pyrepr::str_repr("...(remaining elements truncated)..."));
-    }
-    Err(Error::bad_request(format!(
-        "Cannot delete some instances of model 'CPE' because they are referenced through \
-         a protected foreign key: 'VariantCPE.cpe' <QuerySet [{}]>",
-        items.join(", ")
-    )))
+    Err(Error::protected("CPE", "VariantCPE.cpe", &users))
 }
 
 // ---------------------------------------------------------------- variant-cpes
