@@ -91,4 +91,10 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!(releases, release_rpc);
+scenarios!(
+    releases,
+    release_rpc,
+    global_components,
+    release_components,
+    bugzilla_components,
+);

@@ -5,10 +5,13 @@
 use axum::Router;
 use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
+use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
+use pdc_db::resources::global_components::GlobalComponents;
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
+use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseComponents};
 use pdc_db::resources::release_groups::ReleaseGroups;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
@@ -127,6 +130,10 @@ pub fn entries() -> Vec<Entry> {
         engine::<VariantTypes<true>>(),
         engine::<Cpes>(),
         engine::<VariantCpes>(),
+        engine::<GlobalComponents>(),
+        engine::<ReleaseComponentTypes>(),
+        engine::<ReleaseComponents>(),
+        engine::<BugzillaComponents>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -12,11 +12,31 @@ use sqlx::PgConnection;
 use crate::changes::Changes;
 use crate::spec::Spec;
 
-/// Deployment settings that change what the database layer writes.
-#[derive(Debug, Clone, Default)]
+/// Deployment settings that change what the database layer writes or shows.
+#[derive(Debug, Clone)]
 pub struct DbSettings {
     /// `RELEASE_DEFAULT_SIGKEY`: key id given to releases written without one.
     pub release_default_sigkey: Option<String>,
+    /// `DIST_GIT_REPO_FORMAT`: web URL of a component's dist-git repository
+    /// (`%s` is its dist-git path, or its name).
+    pub dist_git_repo_format: String,
+    /// `DIST_GIT_BRANCH_FORMAT`: appended to the repository URL for a branch.
+    pub dist_git_branch_format: String,
+}
+
+impl DbSettings {
+    pub const DEFAULT_REPO_FORMAT: &str = "http://pkgs.example.com/cgit/rpms/%s";
+    pub const DEFAULT_BRANCH_FORMAT: &str = "?h=%s";
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        DbSettings {
+            release_default_sigkey: None,
+            dist_git_repo_format: Self::DEFAULT_REPO_FORMAT.into(),
+            dist_git_branch_format: Self::DEFAULT_BRANCH_FORMAT.into(),
+        }
+    }
 }
 
 /// Per-request context for representations and writes.
