@@ -95,6 +95,7 @@ scenarios!(
     releases,
     release_rpc,
     global_components,
+    component_labels,
     release_components,
     bugzilla_components,
 );

@@ -10,7 +10,7 @@ use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::common::Labels;
+use super::common::{LABEL_FIELDS, Labels};
 use super::component_contacts::{self, Owner};
 use super::upstreams;
 use crate::db::DbResultExt;
@@ -331,4 +331,101 @@ async fn save(
             Ok(id)
         }
     }
+}
+
+// ---------------------------------------------------------------- labels of one component
+
+/// `global-components/{instance_pk}/labels/`: the labels attached to one
+/// global component (served by a special view; the list is the engine's).
+pub static GLOBAL_COMPONENT_LABELS: Spec = Spec {
+    prefix: "global-components/{instance_pk}/labels",
+    lookup: &["label_id"],
+    lookup_dots: false,
+    fields: &LABEL_FIELDS,
+    extra_body_keys: &[],
+    filters: &[Filter::multi("name", "l.name = ANY({})")],
+    extra_params: &[],
+    strict_params: true,
+    from: "label l",
+    id: "l.id",
+    ordering: &[
+        ("id", "l.id"),
+        ("name", "l.name"),
+        ("description", "l.description"),
+    ],
+    default_order: "l.name",
+    actions: Actions {
+        update: false,
+        partial_update: false,
+        ..Actions::ALL
+    },
+    change_name: "globalcomponent",
+    last_modified: &[],
+    model: "label",
+    doc: "Labels attached to one global component. POST `{\"name\": <label>}` attaches an \
+          existing label (201 with it, also when it was attached already); DELETE of \
+          `<label id>/` detaches it.",
+};
+
+/// Restricts a label list to the labels of one component.
+pub const LABELS_OF: &str = "EXISTS (SELECT 1 FROM global_component_label gl
+                                     WHERE gl.label_pk = l.id AND gl.global_component_pk = {})";
+
+/// Id of the global component with this id (a text from the URL).
+pub async fn component_id(conn: &mut PgConnection, id: &str) -> Result<Option<i64>> {
+    lookup_by_id(conn, "global_component", &[id.to_string()]).await
+}
+
+/// Id of the label named `name`.
+pub async fn label_by_name(conn: &mut PgConnection, name: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar!("SELECT id FROM label WHERE name = $1", name)
+        .fetch_optional(conn)
+        .await
+        .db()
+}
+
+/// Whether the label is attached to the component.
+pub async fn is_attached(conn: &mut PgConnection, component: i64, label: i64) -> Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM global_component_label
+                          WHERE global_component_pk = $1 AND label_pk = $2) AS "attached!""#,
+        component,
+        label
+    )
+    .fetch_one(conn)
+    .await
+    .db()
+}
+
+/// Attaches (`attach`) or detaches a label, logging the component's change.
+pub async fn set_label(w: &mut Write<'_>, component: i64, label: i64, attach: bool) -> Result<()> {
+    let old = GlobalComponents::fetch(w.conn, w.ctx, &[component]).await?;
+    if attach {
+        sqlx::query!(
+            "INSERT INTO global_component_label (global_component_pk, label_pk) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+            component,
+            label
+        )
+        .execute(&mut *w.conn)
+        .await
+        .db()?;
+    } else {
+        sqlx::query!(
+            "DELETE FROM global_component_label WHERE global_component_pk = $1 AND label_pk = $2",
+            component,
+            label
+        )
+        .execute(&mut *w.conn)
+        .await
+        .db()?;
+    }
+    let new = GlobalComponents::fetch(w.conn, w.ctx, &[component]).await?;
+    w.changes.add(
+        GLOBAL_COMPONENTS.change_name,
+        component,
+        old.first(),
+        new.first(),
+    );
+    Ok(())
 }
