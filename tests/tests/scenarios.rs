@@ -122,4 +122,8 @@ scenarios!(
     people_bulk,
     global_component_contacts,
     release_component_contacts,
+    global_components,
+    component_labels,
+    release_components,
+    bugzilla_components,
 );

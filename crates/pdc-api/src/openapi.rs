@@ -61,7 +61,7 @@ fn string_array(nullable: bool) -> Schema {
 
 /// Schema of one field's value.
 pub fn field_schema(f: &Field) -> Schema {
-    let nullable = f.null || matches!(f.default, Some(FieldDefault::Null));
+    let nullable = f.null || f.null_out || matches!(f.default, Some(FieldDefault::Null));
     let s = match &f.kind {
         Kind::Str { .. } | Kind::Slug(_) | Kind::Choice(_) => typed(Type::String, nullable),
         Kind::Bool => typed(Type::Boolean, nullable),
@@ -96,7 +96,7 @@ fn with_doc(s: Schema, doc: &str) -> Schema {
 
 fn schema_name(spec: &Spec) -> String {
     spec.prefix
-        .split(['/', '-'])
+        .split(['/', '-', '{', '}'])
         .map(|w| {
             let mut c = w.chars();
             c.next()
@@ -284,6 +284,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 "date-time YYYY-MM-DD[ HH:MM[:SS]][TZ]",
             ),
             FilterKind::Number => (Schema::Object(typed(Type::String, false).build()), "number"),
+            FilterKind::UnlessGiven => (
+                Schema::Object(typed(Type::String, false).build()),
+                "presence lifts the restriction, whatever the value",
+            ),
             FilterKind::TrueFalse { .. } => (
                 Schema::Object(
                     typed(Type::String, false)
@@ -347,26 +351,33 @@ fn generic_params(list: bool) -> Vec<utoipa::openapi::path::Parameter> {
     v
 }
 
+/// A path placeholder: one non-empty segment, without dots unless `dots`
+/// (other URLs do not route).
+fn path_param(name: &str, dots: bool) -> utoipa::openapi::path::Parameter {
+    let pattern = if dots { "^[^/]+$" } else { "^[^/.]+$" };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(Schema::Object(
+            typed(Type::String, false).pattern(Some(pattern)).build(),
+        )))
+        .build()
+}
+
 fn path_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
     spec.lookup
         .iter()
-        .map(|name| {
-            // What the URL pattern takes: one non-empty segment, without dots
-            // unless the resource allows them (others do not route).
-            let pattern = if spec.lookup_dots {
-                "^[^/]+$"
-            } else {
-                "^[^/.]+$"
-            };
-            ParameterBuilder::new()
-                .name(*name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .schema(Some(Schema::Object(
-                    typed(Type::String, false).pattern(Some(pattern)).build(),
-                )))
-                .build()
-        })
+        .map(|name| path_param(name, spec.lookup_dots))
+        .collect()
+}
+
+/// Placeholders of a nested prefix (`global-components/{instance_pk}/labels`).
+fn prefix_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
+    spec.prefix
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| path_param(name, false))
         .collect()
 }
 
@@ -400,13 +411,17 @@ fn no_content(op: OperationBuilder) -> OperationBuilder {
 }
 
 fn operation(spec: &Spec, id: &str, summary: String) -> OperationBuilder {
-    OperationBuilder::new()
+    let mut op = OperationBuilder::new()
         .tag(spec.prefix)
         .operation_id(Some(format!(
             "{}_{id}",
             spec.prefix.replace(['/', '-', '{', '}'], "_")
         )))
-        .summary(Some(summary))
+        .summary(Some(summary));
+    for p in prefix_params(spec) {
+        op = op.parameter(p);
+    }
+    op
 }
 
 fn engine_paths(spec: &'static Spec, paths: &mut Paths, components: &mut ComponentsBuilder) {

@@ -119,6 +119,13 @@ impl Selection {
         self
     }
 
+    /// Whether the field is left out (PDC's serializer then drops it, so it
+    /// is not accepted as input either).
+    pub fn hides(&self, name: &str) -> bool {
+        (!self.only.is_empty() && !self.only.iter().any(|o| o == name))
+            || self.exclude.iter().any(|e| e == name)
+    }
+
     pub fn is_identity(&self) -> bool {
         self.only.is_empty() && self.exclude.is_empty()
     }

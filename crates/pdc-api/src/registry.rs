@@ -5,13 +5,16 @@
 use axum::Router;
 use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
+use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
+use pdc_db::resources::global_components::GlobalComponents;
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
+use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseComponents};
 use pdc_db::resources::release_groups::ReleaseGroups;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
@@ -136,9 +139,30 @@ pub fn entries() -> Vec<Entry> {
         engine::<ContactRoles>(),
         engine::<GlobalComponentContacts>(),
         engine::<ReleaseComponentContacts>(),
+        engine::<GlobalComponents>(),
+        engine::<ReleaseComponentTypes>(),
+        engine::<ReleaseComponents>(),
+        engine::<BugzillaComponents>(),
     ];
     v.extend(crate::views::entries());
     v
+}
+
+/// PDC's resource (permission) name of a prefix: its router regex, where a
+/// `{..pk}` placeholder is DRF's default lookup (`[^/.]+`) and any other
+/// one a PDC lookup (`[^/]+`).
+pub fn resource_name(prefix: &str) -> String {
+    prefix
+        .split('/')
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if name.ends_with("pk") => format!("(?P<{name}>[^/.]+)"),
+                Some(name) => format!("(?P<{name}>[^/]+)"),
+                None => seg.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Fills the resource-permission tables from the registry (at start-up).
@@ -147,8 +171,27 @@ pub async fn sync_permissions(pool: &pdc_db::Pool) -> pdc_core::Result<()> {
     let rows: Vec<(String, String, Vec<&'static str>)> = entries()
         .into_iter()
         .filter(|e| !e.actions.is_empty())
-        .map(|e| (e.prefix.to_string(), e.prefix.to_string(), e.actions))
+        .map(|e| (resource_name(e.prefix), e.prefix.to_string(), e.actions))
         .collect();
     let mut conn = pool.acquire().await.db()?;
     pdc_db::auth::sync_resources(&mut conn, &rows).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn resource_names() {
+        assert_eq!(
+            super::resource_name("release-components"),
+            "release-components"
+        );
+        assert_eq!(
+            super::resource_name("global-components/{instance_pk}/labels"),
+            "global-components/(?P<instance_pk>[^/.]+)/labels"
+        );
+        assert_eq!(
+            super::resource_name("rpc/find-compose-by-release-rpm/{release_id}/{rpm_name}"),
+            "rpc/find-compose-by-release-rpm/(?P<release_id>[^/]+)/(?P<rpm_name>[^/]+)"
+        );
+    }
 }

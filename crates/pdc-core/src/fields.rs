@@ -74,6 +74,9 @@ pub struct Field {
     pub default: Option<Default>,
     /// `null` accepted.
     pub null: bool,
+    /// `null` in answers although requests may not send it (a nullable
+    /// model column behind a serializer field that refuses null).
+    pub null_out: bool,
     /// Extra validator on the text value.
     pub check: Option<fn(&str) -> Option<String>>,
     /// One line for the API docs.
@@ -92,6 +95,7 @@ impl Field {
             mode,
             default: None,
             null: false,
+            null_out: false,
             check: None,
             doc: "",
             nested: &[],
@@ -116,6 +120,10 @@ impl Field {
     }
     pub const fn nullable(mut self) -> Self {
         self.null = true;
+        self
+    }
+    pub const fn null_in_output(mut self) -> Self {
+        self.null_out = true;
         self
     }
     pub const fn checked(mut self, check: fn(&str) -> Option<String>) -> Self {
@@ -241,6 +249,28 @@ impl Input {
     }
 }
 
+/// PDC's strict check of a (nested) object's keys: `Unknown fields: "a", "b".`
+/// for the keys `known` rejects.
+pub fn reject_unknown(
+    body: &Map<String, Value>,
+    known: impl Fn(&str) -> bool,
+) -> crate::Result<()> {
+    let mut unknown: Vec<&str> = body
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !known(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    let names: Vec<String> = unknown.iter().map(|k| format!("\"{k}\"")).collect();
+    Err(crate::Error::bad_request(format!(
+        "Unknown fields: {}.",
+        names.join(", ")
+    )))
+}
+
 /// Python-style type name used in DRF messages.
 pub fn py_type(v: &Value) -> &'static str {
     match v {
@@ -283,6 +313,7 @@ pub fn py_repr(v: &Value) -> String {
             items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
         ),
         Value::Object(map) => {
+            // A dict parsed from JSON iterates in Python 2 hash order.
             let keys: Vec<&str> = map.keys().map(String::as_str).collect();
             let items: Vec<String> = crate::pydict::order(&keys, 1)
                 .into_iter()
@@ -462,6 +493,71 @@ fn default_val(d: Default) -> Val {
     }
 }
 
+/// Errors of Django's `full_clean()` (`(field, message)`, one per field):
+/// a `detail` list in the order Django's five nested error dicts give.
+pub fn model_errors(errors: &[(&str, String)]) -> crate::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = errors.iter().map(|(c, _)| *c).collect();
+    let msgs = crate::pydict::order(&names, 5)
+        .into_iter()
+        .filter_map(|name| {
+            errors
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, m)| m.clone())
+        });
+    Err(crate::Error::detail_list(msgs))
+}
+
+/// `full_clean()` of column lengths the serializer does not check:
+/// `(column, value, max)` in model field order.
+pub fn check_model_lengths(columns: &[(&str, Option<&str>, usize)]) -> crate::Result<()> {
+    let too_long: Vec<(&str, String)> = columns
+        .iter()
+        .filter_map(|&(column, value, max)| {
+            let n = value?.chars().count();
+            (n > max).then(|| {
+                let msg = format!("Ensure this value has at most {max} characters (it has {n}).");
+                (column, msg)
+            })
+        })
+        .collect();
+    model_errors(&too_long)
+}
+
+/// DRF's `URLField` (a CharField with Django's URL validator): the trimmed
+/// text, or every message. Values that are not text fail as invalid URLs.
+pub fn check_url(value: &Value, max: usize, blank: bool) -> Result<String, Vec<String>> {
+    const INVALID: &str = "Enter a valid URL.";
+    let Some(text) = as_text(value) else {
+        return Err(vec![INVALID.into()]);
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return if blank {
+            Ok(text)
+        } else {
+            Err(vec!["This field may not be blank.".into()])
+        };
+    }
+    let mut problems = Vec::new();
+    if text.chars().count() > max {
+        problems.push(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
+    }
+    if !crate::url::is_valid(&text) {
+        problems.push(INVALID.into());
+    }
+    if problems.is_empty() {
+        Ok(text)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Checks a body against the writable fields. Missing required fields and
 /// bad values go to `errors`; defaults are filled in for create and PUT.
 pub fn parse_body(fields: &[Field], body: &Map<String, Value>, op: Op) -> (Input, FieldErrors) {
@@ -537,6 +633,11 @@ mod tests {
         assert_eq!(
             py_repr(&json!([0.30000000000000004, 1e16, 2.0])),
             "[0.30000000000000004, 1e+16, 2.0]"
+        );
+        // Observed in a PDC error text.
+        assert_eq!(
+            py_str(&json!({"zzz": 1, "homepage": "http://d.org", "aaa": 2})),
+            "{u'aaa': 2, u'homepage': u'http://d.org', u'zzz': 1}"
         );
         assert!(!truthy(&json!(0)) && !truthy(&json!({})) && truthy(&json!("x")));
         assert_eq!(py_iter(&json!(["a", 5, null])).unwrap(), ["a", "5", "None"]);

@@ -40,9 +40,42 @@ pub fn py_float(x: f64) -> String {
     }
 }
 
+/// Python's `format % value` for a deployment format string with one `%s`
+/// (`%%` is a literal `%`).
+pub fn percent_s(format: &str, value: &str) -> String {
+    let mut out = String::with_capacity(format.len() + value.len());
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('s') => out.push_str(value),
+            Some(other) => {
+                out.push('%');
+                if other != '%' {
+                    out.push(other);
+                }
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent() {
+        assert_eq!(
+            percent_s("http://pkgs.example.com/cgit/rpms/%s", "python"),
+            "http://pkgs.example.com/cgit/rpms/python"
+        );
+        assert_eq!(percent_s("?h=%s&x=100%%", "f25"), "?h=f25&x=100%");
+    }
 
     #[test]
     fn floats() {

@@ -11,5 +11,6 @@ pub mod pydict;
 pub mod pyjson;
 pub mod pyrepr;
 pub mod rpm;
+pub mod url;
 
 pub use error::{Error, Result};

@@ -26,13 +26,32 @@ pub struct Actor {
 }
 
 #[derive(Debug, Default)]
-pub struct Changes(pub Vec<Change>);
+pub struct Changes {
+    list: Vec<Change>,
+    /// Where the written object's own change goes (see `reserve_object_slot`).
+    slot: Option<usize>,
+}
 
 fn text(v: Option<&Value>) -> String {
     match v {
         Some(v) => pyjson::dumps(v),
         None => "null".to_string(),
     }
+}
+
+fn change(
+    resource: &str,
+    id: impl ToString,
+    old: Option<&Value>,
+    new: Option<&Value>,
+) -> Option<Change> {
+    let (old_value, new_value) = (text(old), text(new));
+    (old_value != new_value).then(|| Change {
+        resource: resource.to_string(),
+        resource_id: id.to_string(),
+        old_value,
+        new_value,
+    })
 }
 
 impl Changes {
@@ -44,19 +63,40 @@ impl Changes {
         old: Option<&Value>,
         new: Option<&Value>,
     ) {
-        let (old_value, new_value) = (text(old), text(new));
-        if old_value != new_value {
-            self.0.push(Change {
-                resource: resource.to_string(),
-                resource_id: id.to_string(),
-                old_value,
-                new_value,
-            });
+        self.list.extend(change(resource, id, old, new));
+    }
+
+    /// Called by a write that logs changes of dependent objects after the
+    /// object itself (as PDC's signal handlers do): the engine's change of
+    /// the object is put here, before everything added afterwards.
+    pub fn reserve_object_slot(&mut self) {
+        self.slot = Some(self.list.len());
+    }
+
+    /// Records the change of the object a write was about (at the reserved
+    /// slot, if any).
+    pub fn add_object(
+        &mut self,
+        resource: &str,
+        id: impl ToString,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) {
+        let slot = self.slot.take();
+        if let Some(c) = change(resource, id, old, new) {
+            match slot {
+                Some(i) => self.list.insert(i, c),
+                None => self.list.push(c),
+            }
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Change> {
+        self.list.iter()
     }
 }
 
@@ -80,11 +120,10 @@ pub async fn save(
     .fetch_one(&mut *conn)
     .await
     .db()?;
-    let mut resources = Vec::with_capacity(changes.0.len());
-    let mut ids = Vec::with_capacity(changes.0.len());
-    let mut olds = Vec::with_capacity(changes.0.len());
-    let mut news = Vec::with_capacity(changes.0.len());
-    for c in &changes.0 {
+    let n = changes.list.len();
+    let (mut resources, mut ids) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut olds, mut news) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for c in changes.iter() {
         resources.push(c.resource.clone());
         ids.push(c.resource_id.clone());
         olds.push(c.old_value.clone());

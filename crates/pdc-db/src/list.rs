@@ -237,6 +237,8 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
             push_template(qb, sql, t);
             qb.push(")");
         }
+        // Given: lifted; the absent case is handled by `push_where`.
+        FilterKind::UnlessGiven => {}
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");
@@ -265,16 +267,33 @@ fn push_joins(qb: &mut QueryBuilder<Postgres>, spec: &Spec, params: &[(String, S
     }
 }
 
+/// A restriction of a list to the rows of one parent object (nested
+/// URLs such as `global-components/{instance_pk}/labels/`): `sql` with one
+/// `{}` bound to `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub sql: &'static str,
+    pub id: i64,
+}
+
 fn push_where(
     qb: &mut QueryBuilder<Postgres>,
     spec: &Spec,
     params: &[(String, String)],
+    scope: Option<Scope>,
 ) -> Result<()> {
     qb.push(" WHERE TRUE");
+    if let Some(scope) = scope {
+        qb.push(" AND (");
+        push_template(qb, scope.sql, scope.id);
+        qb.push(")");
+    }
     for filter in spec.filters {
         let vals = values(params, filter.param);
         if !vals.is_empty() {
             push_filter(qb, filter, &vals)?;
+        } else if matches!(filter.kind, FilterKind::UnlessGiven) {
+            qb.push(" AND (").push(filter.sql).push(")");
         }
     }
     Ok(())
@@ -372,9 +391,39 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
 /// Checks filters and ordering without running anything (for early errors).
 pub fn validate(spec: &Spec, params: &[(String, String)]) -> Result<()> {
     let mut qb = QueryBuilder::new("");
-    push_where(&mut qb, spec, params)?;
+    push_where(&mut qb, spec, params, None)?;
     ordering_terms(spec, params)?;
     Ok(())
+}
+
+/// Whether the request's filters restrict which objects a detail URL can
+/// name (DRF filters the queryset of detail views too).
+pub fn restricts(spec: &Spec, params: &[(String, String)]) -> bool {
+    spec.filters.iter().any(|f| {
+        matches!(f.kind, FilterKind::UnlessGiven) || params.iter().any(|(k, _)| k == f.param)
+    })
+}
+
+/// Whether the row `id` passes the request's filters.
+pub async fn matches(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+    id: i64,
+) -> Result<bool> {
+    check_regexes(conn, spec, params).await?;
+    let mut qb = QueryBuilder::new(format!("SELECT EXISTS (SELECT 1 FROM {}", spec.from));
+    push_joins(&mut qb, spec, params);
+    push_where(&mut qb, spec, params, None)?;
+    qb.push(" AND ")
+        .push(spec.id)
+        .push(" = ")
+        .push_bind(id)
+        .push(")");
+    qb.build_query_scalar::<bool>()
+        .fetch_one(&mut *conn)
+        .await
+        .db()
 }
 
 /// Number of rows matching the filters.
@@ -382,11 +431,12 @@ pub async fn count(
     conn: &mut PgConnection,
     spec: &Spec,
     params: &[(String, String)],
+    scope: Option<Scope>,
 ) -> Result<i64> {
     check_regexes(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params)?;
+    push_where(&mut qb, spec, params, scope)?;
     qb.build_query_scalar::<i64>()
         .fetch_one(&mut *conn)
         .await
@@ -398,12 +448,13 @@ pub async fn ids(
     conn: &mut PgConnection,
     spec: &Spec,
     params: &[(String, String)],
+    scope: Option<Scope>,
     page: Option<(i64, i64)>,
 ) -> Result<Vec<i64>> {
     check_regexes(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", spec.id, spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params)?;
+    push_where(&mut qb, spec, params, scope)?;
     qb.push(" ORDER BY ");
     match ordering_terms(spec, params)? {
         Some(terms) => {

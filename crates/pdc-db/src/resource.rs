@@ -12,11 +12,31 @@ use sqlx::PgConnection;
 use crate::changes::Changes;
 use crate::spec::Spec;
 
-/// Deployment settings that change what the database layer writes.
-#[derive(Debug, Clone, Default)]
+/// Deployment settings that change what the database layer writes or shows.
+#[derive(Debug, Clone)]
 pub struct DbSettings {
     /// `RELEASE_DEFAULT_SIGKEY`: key id given to releases written without one.
     pub release_default_sigkey: Option<String>,
+    /// `DIST_GIT_REPO_FORMAT`: web URL of a component's dist-git repository
+    /// (`%s` is its dist-git path, or its name).
+    pub dist_git_repo_format: String,
+    /// `DIST_GIT_BRANCH_FORMAT`: appended to the repository URL for a branch.
+    pub dist_git_branch_format: String,
+}
+
+impl DbSettings {
+    pub const DEFAULT_REPO_FORMAT: &str = "http://pkgs.example.com/cgit/rpms/%s";
+    pub const DEFAULT_BRANCH_FORMAT: &str = "?h=%s";
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        DbSettings {
+            release_default_sigkey: None,
+            dist_git_repo_format: Self::DEFAULT_REPO_FORMAT.into(),
+            dist_git_branch_format: Self::DEFAULT_BRANCH_FORMAT.into(),
+        }
+    }
 }
 
 /// Per-request context for representations and writes.
@@ -45,6 +65,16 @@ async fn not_supported<T>() -> Result<T> {
     Err(Error::internal("action not supported by this resource"))
 }
 
+/// What a create request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A new object (201).
+    New(i64),
+    /// The body described an object that already exists; PDC answers 200
+    /// with it and this `pdc-warning` header, and records no change.
+    Existing { id: i64, warning: &'static str },
+}
+
 /// The behaviour of one resource. The engine (pdc-api) handles parameters,
 /// paging, transactions, bulk forms and changesets around these calls.
 pub trait Resource: Send + Sync + 'static {
@@ -69,6 +99,15 @@ pub trait Resource: Send + Sync + 'static {
         _body: &Map<String, Value>,
     ) -> impl Future<Output = Result<i64>> + Send {
         not_supported()
+    }
+
+    /// Create for resources whose POST may also find an existing object
+    /// (get-or-create); by default every create makes a new one.
+    fn create_or_find(
+        w: &mut Write<'_>,
+        body: &Map<String, Value>,
+    ) -> impl Future<Output = Result<Created>> + Send {
+        async move { Self::create(w, body).await.map(Created::New) }
     }
 
     /// PUT (`Op::Update`) or PATCH (`Op::Patch`) of one object; returns its id.

@@ -82,6 +82,10 @@ pub enum FilterKind {
     /// A date-time (`YYYY-MM-DD[ HH:MM[:SS[.f]]][TZ]`, naive is UTC); binds
     /// `timestamptz`. Unparsable: 400 with Django's text. Empty: ignored.
     DateTime,
+    /// A restriction of the viewset's queryset (so also of detail URLs)
+    /// that holds unless the parameter is present, whatever its value;
+    /// `sql` has no bind.
+    UnlessGiven,
 }
 
 #[derive(Clone, Copy)]

@@ -16,6 +16,8 @@ pub struct FileConfig {
     pub max_connections: Option<u32>,
     pub remote_user_header: Option<String>,
     pub release_default_sigkey: Option<String>,
+    pub dist_git_repo_format: Option<String>,
+    pub dist_git_branch_format: Option<String>,
     pub log: Option<String>,
     #[serde(default)]
     pub jwt: JwtFile,

@@ -172,6 +172,12 @@ impl Settings {
         DbSettings {
             release_default_sigkey: Self::env("PDC_RELEASE_DEFAULT_SIGKEY")
                 .or_else(|| self.file.release_default_sigkey.clone()),
+            dist_git_repo_format: Self::env("PDC_DIST_GIT_REPO_FORMAT")
+                .or_else(|| self.file.dist_git_repo_format.clone())
+                .unwrap_or_else(|| DbSettings::DEFAULT_REPO_FORMAT.into()),
+            dist_git_branch_format: Self::env("PDC_DIST_GIT_BRANCH_FORMAT")
+                .or_else(|| self.file.dist_git_branch_format.clone())
+                .unwrap_or_else(|| DbSettings::DEFAULT_BRANCH_FORMAT.into()),
         }
     }
 }

@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 
 use pdc_db::Spec;
 
+use crate::query::Selection;
+
 /// Parses the body by content type. `None` means an empty body.
 pub fn read_json_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value>> {
     if bytes.is_empty() {
@@ -44,12 +46,17 @@ pub fn read_json_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Value
 /// `Unknown fields: ...` then `Can not update read only fields: ...`,
 /// before any field validation. PDC computes the first as a Python 2 set
 /// difference and the second by walking the body dict, so both lists come
-/// in Python 2's iteration order.
-pub fn check_body_keys(spec: &Spec, body: &Map<String, Value>) -> Result<()> {
+/// in Python 2's iteration order. Fields the request's `fields` /
+/// `exclude_fields` leave out are unknown too.
+pub fn check_body_keys(
+    spec: &Spec,
+    body: &Map<String, Value>,
+    selection: &Selection,
+) -> Result<()> {
     let keys: Vec<&String> = body.keys().collect();
     let keys: Vec<&str> = pyrepr::py2_iter(&keys);
     let unknown = pyrepr::py2_set_difference(&keys, |k| {
-        spec.field(k).is_some() || spec.extra_body_keys.contains(&k)
+        spec.field(k).is_some_and(|_| !selection.hides(k)) || spec.extra_body_keys.contains(&k)
     });
     if !unknown.is_empty() {
         return Err(Error::bad_request(format!(

@@ -14,7 +14,7 @@ use crate::http::{empty_response, json_response};
 use pdc_core::fields::truthy;
 
 /// Wraps one item's error into the bulk error body.
-fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {
+pub(crate) fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {
     match e {
         Error::Response { status, body, .. } => {
             let detail = match body {
@@ -35,7 +35,7 @@ fn item_error(e: Error, id: Value, data: Option<&Value>) -> Error {
     }
 }
 
-fn as_object(item: &Value) -> Result<&Map<String, Value>> {
+pub(crate) fn as_object(item: &Value) -> Result<&Map<String, Value>> {
     match item {
         Value::Object(m) => Ok(m),
         Value::Null => Err(Error::detail_list(["No data provided"])),
@@ -49,7 +49,7 @@ pub(super) async fn create<R: Resource>(call: &Call<'_>, items: Vec<Value>) -> R
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let result = match as_object(item) {
-            Ok(body) => create_in::<R>(call, &mut tx, body).await,
+            Ok(body) => create_in::<R>(call, &mut tx, body).await.map(|(v, _)| v),
             Err(e) => Err(e),
         };
         let value = result
@@ -112,7 +112,8 @@ pub(super) async fn update<R: Resource>(
     Ok(json_response(StatusCode::OK, &Value::Object(out)))
 }
 
-pub(super) async fn delete<R: Resource>(call: &Call<'_>, body: Option<Value>) -> Result<Response> {
+/// The identifiers a bulk delete names, in order, duplicates dropped.
+pub(crate) fn delete_ids(body: Option<Value>) -> Result<Vec<Value>> {
     let Some(Value::Array(items)) = body else {
         return Err(Error::bad_request(
             "Bulk delete needs a list of identifiers.",
@@ -132,13 +133,22 @@ pub(super) async fn delete<R: Resource>(call: &Call<'_>, body: Option<Value>) ->
             ids.push(item);
         }
     }
+    Ok(ids)
+}
+
+/// The URL key a bulk identifier stands for (`unicode(ident)`).
+pub(crate) fn key_text(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => py_str(other),
+    }
+}
+
+pub(super) async fn delete<R: Resource>(call: &Call<'_>, body: Option<Value>) -> Result<Response> {
+    let ids = delete_ids(body)?;
     let mut tx = call.begin().await?;
     for id in ids {
-        let key = match &id {
-            Value::String(s) => s.clone(),
-            other => py_str(other),
-        };
-        delete_in::<R>(call, &mut tx, &split_key(&key))
+        delete_in::<R>(call, &mut tx, &split_key(&key_text(&id)))
             .await
             .map_err(|e| item_error(e, id.clone(), None))?;
     }

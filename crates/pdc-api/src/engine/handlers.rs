@@ -8,6 +8,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use pdc_core::fields::Op;
 use pdc_core::{Error, Result};
+use pdc_db::list::Scope;
+use pdc_db::resource::Created;
 use pdc_db::{Ctx, DbResultExt, Resource, Spec, list};
 use serde_json::{Value, json};
 
@@ -38,17 +40,29 @@ impl Call<'_> {
     /// The checks of a special (non-engine) endpoint, in DRF's order:
     /// negotiation, permission, method, strict query parameters.
     pub async fn precheck_rpc(&self, prefix: &str, methods: &[Method], strict: bool) -> Result<()> {
+        self.precheck_view(prefix, methods, strict.then_some(|_: &str| false))
+            .await
+    }
+
+    /// As `precheck_rpc`, with the parameters `known` accepts besides the
+    /// generic ones (`None`: no strict check).
+    pub async fn precheck_view(
+        &self,
+        resource: &str,
+        methods: &[Method],
+        known: Option<impl Fn(&str) -> bool>,
+    ) -> Result<()> {
         if !accept_ok(&self.parts.headers) {
             return Err(not_acceptable());
         }
-        authorize(self.app, self.identity, prefix, &self.parts.method).await?;
+        authorize(self.app, self.identity, resource, &self.parts.method).await?;
         if !methods.contains(&self.parts.method) {
             return Err(method_not_allowed(&self.parts.method));
         }
-        if strict {
-            query::check_unknown(&self.pairs, |_| false)?;
+        match known {
+            Some(known) => query::check_unknown(&self.pairs, known),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub fn selection(&self, spec: &Spec) -> Result<Selection> {
@@ -269,17 +283,26 @@ pub(super) async fn fetch_one<R: Resource>(
 }
 
 async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
-    let spec = R::SPEC;
+    list_response::<R>(call, R::SPEC, None).await
+}
+
+/// A page of `R` objects listed by `spec` (or all of them with
+/// `page_size <= 0`); `scope` restricts a nested list to one parent.
+pub(crate) async fn list_response<R: Resource>(
+    call: &Call<'_>,
+    spec: &Spec,
+    scope: Option<Scope>,
+) -> Result<Response> {
     list::validate(spec, &call.pairs)?;
     let selection = call.selection(spec)?;
     let mut conn = call.app.pool.acquire().await.db()?;
     let Some(size) = query::page_size(&call.pairs) else {
-        let ids = list::ids(&mut conn, spec, &call.pairs, None).await?;
+        let ids = list::ids(&mut conn, spec, &call.pairs, scope, None).await?;
         let mut items = R::fetch(&mut conn, &call.ctx, &ids).await?;
         items.iter_mut().try_for_each(|v| selection.apply(v))?;
         return Ok(json_response(StatusCode::OK, &Value::Array(items)));
     };
-    let count = list::count(&mut conn, spec, &call.pairs).await?;
+    let count = list::count(&mut conn, spec, &call.pairs, scope).await?;
     let pages = ((count + size - 1) / size).max(1);
     let page = query::page_number(&call.pairs, pages)?;
     let ids = if count == 0 {
@@ -289,6 +312,7 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
             &mut conn,
             spec,
             &call.pairs,
+            scope,
             Some((size, (page - 1) * size)),
         )
         .await?
@@ -322,37 +346,57 @@ async fn list<R: Resource>(call: &Call<'_>) -> Result<Response> {
     Ok(json_response(StatusCode::OK, &body))
 }
 
+/// The object a detail URL names, if the request's filters let it through
+/// (DRF filters the queryset of single-lookup detail views; composite
+/// lookups only get the queryset's own restrictions).
 pub(super) async fn lookup<R: Resource>(
     conn: &mut sqlx::PgConnection,
     key: &[String],
+    params: &[(String, String)],
 ) -> Result<i64> {
+    let spec = R::SPEC;
     // A NUL cannot be stored, so it matches nothing (DRF's get_object_or_404
     // turns the driver's ValueError into a 404 too).
-    if key.len() != R::SPEC.lookup.len() || key.iter().any(|k| k.contains('\0')) {
+    if key.len() != spec.lookup.len() || key.iter().any(|k| k.contains('\0')) {
         return Err(Error::not_found());
     }
-    R::lookup(conn, key).await?.ok_or_else(Error::not_found)
+    let id = R::lookup(conn, key).await?.ok_or_else(Error::not_found)?;
+    let params = if spec.lookup.len() == 1 { params } else { &[] };
+    if list::restricts(spec, params) && !list::matches(conn, spec, params, id).await? {
+        return Err(Error::not_found());
+    }
+    Ok(id)
 }
 
 async fn retrieve<R: Resource>(call: &Call<'_>, key: &[String]) -> Result<Response> {
     let mut conn = call.app.pool.acquire().await.db()?;
-    let id = lookup::<R>(&mut conn, key).await?;
+    let id = lookup::<R>(&mut conn, key, &call.pairs).await?;
     let mut value = fetch_one::<R>(&mut conn, &call.ctx, id).await?;
     call.selection(R::SPEC)?.apply(&mut value)?;
     Ok(json_response(StatusCode::OK, &value))
 }
 
-/// Creates one object inside `tx`, recording its change; returns its representation.
+/// Creates (or, for get-or-create resources, finds) one object inside
+/// `tx`, recording its change; returns its representation and the warning
+/// of a found one.
 pub(super) async fn create_in<R: Resource>(
     call: &Call<'_>,
     tx: &mut WriteTx,
     body: &serde_json::Map<String, Value>,
-) -> Result<Value> {
-    check_body_keys(R::SPEC, body)?;
-    let id = R::create(&mut tx.writer(&call.ctx), body).await?;
-    let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
-    tx.changes.add(R::SPEC.change_name, id, None, Some(&value));
-    Ok(value)
+) -> Result<(Value, Option<&'static str>)> {
+    check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
+    match R::create_or_find(&mut tx.writer(&call.ctx), body).await? {
+        Created::New(id) => {
+            let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+            tx.changes
+                .add_object(R::SPEC.change_name, id, None, Some(&value));
+            Ok((value, None))
+        }
+        Created::Existing { id, warning } => Ok((
+            fetch_one::<R>(tx.conn(), &call.ctx, id).await?,
+            Some(warning),
+        )),
+    }
 }
 
 /// Updates one object inside `tx`, recording its change.
@@ -363,13 +407,13 @@ pub(super) async fn update_in<R: Resource>(
     body: &serde_json::Map<String, Value>,
     op: Op,
 ) -> Result<Value> {
-    let id = lookup::<R>(tx.conn(), key).await?;
-    check_body_keys(R::SPEC, body)?;
+    let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
+    check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
     let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
     let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
     tx.changes
-        .add(R::SPEC.change_name, id, Some(&old), Some(&new));
+        .add_object(R::SPEC.change_name, id, Some(&old), Some(&new));
     Ok(new)
 }
 
@@ -379,10 +423,11 @@ pub(super) async fn delete_in<R: Resource>(
     tx: &mut WriteTx,
     key: &[String],
 ) -> Result<()> {
-    let id = lookup::<R>(tx.conn(), key).await?;
+    let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
     R::delete(&mut tx.writer(&call.ctx), id).await?;
-    tx.changes.add(R::SPEC.change_name, id, Some(&old), None);
+    tx.changes
+        .add_object(R::SPEC.change_name, id, Some(&old), None);
     Ok(())
 }
 
@@ -391,10 +436,17 @@ async fn create<R: Resource>(
     body: serde_json::Map<String, Value>,
 ) -> Result<Response> {
     let mut tx = call.begin().await?;
-    let mut value = create_in::<R>(call, &mut tx, &body).await?;
+    let (mut value, found) = create_in::<R>(call, &mut tx, &body).await?;
     call.selection(R::SPEC)?.apply(&mut value)?;
     tx.commit().await?;
-    Ok(json_response(StatusCode::CREATED, &value))
+    Ok(match found {
+        None => json_response(StatusCode::CREATED, &value),
+        Some(warning) => {
+            let mut resp = json_response(StatusCode::OK, &value);
+            set_header(&mut resp, "pdc-warning", warning);
+            resp
+        }
+    })
 }
 
 async fn update<R: Resource>(

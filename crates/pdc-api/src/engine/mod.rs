@@ -8,8 +8,9 @@ mod handlers;
 mod meta;
 mod tx;
 
-pub use body::{check_body_keys, read_json_body};
-pub(crate) use handlers::{body_value, make_call};
+pub use body::{check_body_keys, object_body, read_json_body};
+pub(crate) use bulk::{as_object, delete_ids, item_error, key_text};
+pub(crate) use handlers::{Call, body_value, list_response, make_call};
 pub use handlers::{detail_route, list_route, method_not_allowed};
-pub use meta::{accept_ok, allow_header, conditional, not_acceptable};
+pub use meta::{accept_ok, allow_header, conditional, not_acceptable, options};
 pub use tx::WriteTx;

@@ -1,6 +1,7 @@
 //! Endpoints beside the engine: the API root, auth views, RPCs.
 
 pub mod auth;
+pub mod component_labels;
 pub mod compose_import;
 pub mod release_rpc;
 pub mod root;
@@ -12,5 +13,6 @@ pub fn entries() -> Vec<Entry> {
     let mut v = auth::entries();
     v.extend(release_rpc::entries());
     v.extend(compose_import::entries());
+    v.extend(component_labels::entries());
     v
 }

@@ -18,6 +18,7 @@ use crate::engine::{allow_header, body_value, check_body_keys, make_call};
 use crate::error::error_response;
 use crate::http::{json_response, set_header};
 use crate::openapi::{Doc, rpc_operation};
+use crate::query::Selection;
 use crate::registry::{Entry, RootLink};
 
 const POST_ONLY: [Method; 2] = [Method::POST, Method::OPTIONS];
@@ -73,7 +74,7 @@ async fn clone(
             if body.contains_key("old_release_id") {
                 let mut fields_only = body.clone();
                 fields_only.retain(|k, _| !CLONE_EXTRA_KEYS.contains(&k.as_str()));
-                check_body_keys(&RELEASES, &fields_only)?;
+                check_body_keys(&RELEASES, &fields_only, &Selection::default())?;
             }
             let mut tx = call.begin().await?;
             let pk = release_rpc::clone_release(&mut tx.writer(&call.ctx), body).await?;

@@ -286,7 +286,7 @@ async fn sigkey_input(
 
 pub struct Labels;
 
-static LABEL_FIELDS: [Field; 3] = [
+pub static LABEL_FIELDS: [Field; 3] = [
     Field::ro(
         "url",
         Kind::Str {

@@ -498,9 +498,14 @@ impl Level {
         Ok(())
     }
 
-    /// Django's text of the assignments that reference `column = id`, in
+    /// Django's text of the assignments whose `column` is one of `ids`, in
     /// the model's order (role, component, contact).
-    async fn reprs(&self, conn: &mut PgConnection, column: &str, id: i64) -> Result<Vec<String>> {
+    async fn reprs(
+        &self,
+        conn: &mut PgConnection,
+        column: &str,
+        ids: &[i64],
+    ) -> Result<Vec<String>> {
         let sql = format!(
             "SELECT '<{model}: ' || {component} || ': ' || r.name || ': '
                     || coalesce(p.username, m.mail_name) || '(' || coalesce(p.email, m.email) || ')>'
@@ -508,7 +513,7 @@ impl Level {
              JOIN contact_role r ON r.id = a.role_pk
              LEFT JOIN person p ON p.contact_pk = a.contact_pk
              LEFT JOIN mailing_list m ON m.contact_pk = a.contact_pk
-             WHERE a.{column} = $1
+             WHERE a.{column} = ANY($1)
              ORDER BY a.role_pk, a.component_pk, a.contact_pk
              LIMIT $2",
             model = self.model,
@@ -517,7 +522,7 @@ impl Level {
             joins = self.joins,
         );
         sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(id)
+            .bind(ids)
             .bind(REPR_ROWS)
             .fetch_all(conn)
             .await
@@ -540,7 +545,7 @@ pub async fn protect(conn: &mut PgConnection, what: Protected, id: i64) -> Resul
         Protected::Contact => ("Contact", "contact"),
     };
     for level in [&GLOBAL_LEVEL, &RELEASE_LEVEL] {
-        let objects = level.reprs(conn, &format!("{field}_pk"), id).await?;
+        let objects = level.reprs(conn, &format!("{field}_pk"), &[id]).await?;
         if !objects.is_empty() {
             return Err(protected(
                 model,
@@ -550,4 +555,29 @@ pub async fn protect(conn: &mut PgConnection, what: Protected, id: i64) -> Resul
         }
     }
     Ok(())
+}
+
+/// Which components: global or release ones.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Global,
+    Release,
+}
+
+/// Django's PROTECT answer when assignments still name one of the
+/// components `ids`.
+pub async fn check(conn: &mut PgConnection, owner: Owner, ids: &[i64]) -> Result<()> {
+    let (level, model) = match owner {
+        Owner::Global => (&GLOBAL_LEVEL, "GlobalComponent"),
+        Owner::Release => (&RELEASE_LEVEL, "ReleaseComponent"),
+    };
+    let objects = level.reprs(conn, "component_pk", ids).await?;
+    if objects.is_empty() {
+        return Ok(());
+    }
+    Err(protected(
+        model,
+        &format!("{}.component", level.model),
+        &objects,
+    ))
 }

@@ -3,9 +3,10 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{
-    Default, Field, Input, Kind, Op, Ref, parse_body, py_iter, py_str, py_type, truthy,
+    Default, Field, Input, Kind, Op, Ref, check_model_lengths, parse_body, py_iter, py_str,
+    py_type, truthy,
 };
-use pdc_core::{Error, Result, pydict};
+use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
@@ -317,37 +318,15 @@ async fn merged_row(conn: &mut PgConnection, id: Option<i64>, input: &Input) -> 
     Ok(row)
 }
 
-/// Django's `full_clean()` of the column lengths (the serializer checks
-/// none): a `detail` list in the order Django's five nested error dicts give.
+/// Django's `full_clean()` of the column lengths (the serializer checks none).
 fn check_lengths(row: &VariantRow) -> Result<()> {
-    let columns = [
-        ("variant_id", Some(&row.variant_id), 100),
-        ("variant_uid", Some(&row.variant_uid), 200),
-        ("variant_name", Some(&row.variant_name), 300),
-        ("variant_version", row.variant_version.as_ref(), 100),
-        ("variant_release", row.variant_release.as_ref(), 100),
-    ];
-    let too_long: Vec<(&str, String)> = columns
-        .into_iter()
-        .filter_map(|(column, value, max)| {
-            let n = value?.chars().count();
-            (n > max).then(|| {
-                let msg = format!("Ensure this value has at most {max} characters (it has {n}).");
-                (column, msg)
-            })
-        })
-        .collect();
-    if too_long.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = too_long.iter().map(|(c, _)| *c).collect();
-    let msgs = pydict::order(&names, 5).into_iter().filter_map(|name| {
-        too_long
-            .iter()
-            .find(|(c, _)| *c == name)
-            .map(|(_, m)| m.clone())
-    });
-    Err(Error::detail_list(msgs))
+    check_model_lengths(&[
+        ("variant_id", Some(row.variant_id.as_str()), 100),
+        ("variant_uid", Some(row.variant_uid.as_str()), 200),
+        ("variant_name", Some(row.variant_name.as_str()), 300),
+        ("variant_version", row.variant_version.as_deref(), 100),
+        ("variant_release", row.variant_release.as_deref(), 100),
+    ])
 }
 
 async fn write_row(conn: &mut PgConnection, id: Option<i64>, row: &VariantRow) -> Result<i64> {
