@@ -9,6 +9,10 @@ const TP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/fixtures/compose/pdc-TP-1.0-20150310.0/"
 );
+const FEDORA_24: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/compose/Fedora-24-20151130.n.2"
+);
 const RAWHIDE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/fixtures/compose/Fedora-Rawhide-20240501.n.0"
@@ -170,4 +174,76 @@ async fn offline_import_command() {
     let bad = run(&["/nonexistent"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no composeinfo.json"));
+}
+
+/// Every productmd format version PDC reads imports the same content: the
+/// manifests read back are equal whatever version went in.
+#[tokio::test]
+async fn every_fixture_format_version() {
+    let mut rpms_seen = Vec::new();
+    let mut images_seen = Vec::new();
+    for version in ["1.0", "1.1", "1.2"] {
+        let s = server_with_release().await;
+        let ci = fixture("composeinfo-0.3.json");
+        let body = json!({"release_id": "tp-1.0", "composeinfo": ci, "rpm_manifest": fixture(&format!("rpms-{version}.json"))});
+        let r = s.post("compose-rpms/", body).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                201,
+                json!({"compose": "TP-1.0-20150310.0", "imported rpms": 6})
+            ),
+            "rpms {version}"
+        );
+        let body = json!({"release_id": "tp-1.0", "composeinfo": ci, "image_manifest": fixture(&format!("images-{version}.json"))});
+        let r = s.post("compose-images/", body).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                201,
+                json!({"compose": "TP-1.0-20150310.0", "imported images": 4})
+            ),
+            "images {version}"
+        );
+        let rpms = s.get("compose-rpms/TP-1.0-20150310.0/").await.json();
+        rpms_seen.push(rpms["payload"]["rpms"].clone());
+        let images = s.get("compose-images/TP-1.0-20150310.0/").await.json();
+        images_seen.push(images["payload"]["images"].clone());
+    }
+    assert!(rpms_seen.windows(2).all(|w| w[0] == w[1]), "{rpms_seen:#?}");
+    assert!(
+        images_seen.windows(2).all(|w| w[0] == w[1]),
+        "{images_seen:#?}"
+    );
+}
+
+/// Fedora 24's metadata (composeinfo, images and rpms 1.0; 89,198 RPM
+/// entries) through the offline command.
+#[tokio::test]
+async fn fedora_24_compose_directory() {
+    let mut s = Server::start().await;
+    s.fixed_tokens();
+    // Not one of the arches PDC seeds (Fedora's PDC had it added by hand).
+    let r = s.post("arches/", json!({"name": "armhfp"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let out = Command::new(pdc_bin())
+        .args(["import-compose", FEDORA_24])
+        .env("PDC_DATABASE_URL", &s.database_url)
+        .env("PDC_LOG", "warn")
+        .output()
+        .expect("pdc runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["compose"], "Fedora-24-20151130.n.2");
+    assert_eq!(answer["imported rpms"], 89198, "{answer}");
+    assert_eq!(s.sql_value("SELECT count(*) FROM compose_rpm"), "89198");
+    let images: i64 = s
+        .sql_value("SELECT count(*) FROM compose_image")
+        .parse()
+        .unwrap();
+    assert_eq!(json!(images), answer["imported images"], "{answer}");
 }
