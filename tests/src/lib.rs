@@ -86,6 +86,28 @@ fn psql(database_url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Runs `pdc ARGS` against `database_url`.
+fn run_pdc(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(pdc_bin())
+        .args(args)
+        .env("PDC_DATABASE_URL", database_url)
+        .env("PDC_LOG", "warn")
+        .output()
+        .expect("pdc runs")
+}
+
+/// Runs `pdc ARGS` against `database_url`, asserts success and returns
+/// its trimmed stdout.
+fn run_pdc_ok(database_url: &str, args: &[&str]) -> String {
+    let out = run_pdc(database_url, args);
+    assert!(
+        out.status.success(),
+        "pdc {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 impl Server {
     /// Starts a server on a fresh database with extra environment variables.
     pub async fn start_with(env: &[(&str, &str)]) -> Server {
@@ -125,8 +147,9 @@ impl Server {
             Ok(Err(line)) => panic!("pdc failed to start: {line}"),
             Err(_) => panic!("pdc did not start in time"),
         };
-        let out = Command::new(pdc_bin())
-            .args([
+        let token = run_pdc_ok(
+            &database_url,
+            &[
                 "token",
                 "create",
                 "--user",
@@ -134,17 +157,8 @@ impl Server {
                 "--superuser",
                 "--email",
                 "admin@example.com",
-            ])
-            .env("PDC_DATABASE_URL", &database_url)
-            .env("PDC_LOG", "warn")
-            .output()
-            .expect("pdc token create runs");
-        assert!(
-            out.status.success(),
-            "token create: {}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
         Server {
             child,
             url,
@@ -179,19 +193,11 @@ impl Server {
             ("admin", "0000000000000000000000000000000000000001", true),
             ("alice", "0000000000000000000000000000000000000002", false),
         ] {
-            let mut cmd = Command::new(pdc_bin());
-            cmd.args(["token", "create", "--user", user, "--key", key])
-                .env("PDC_DATABASE_URL", &self.database_url)
-                .env("PDC_LOG", "warn");
+            let mut args = vec!["token", "create", "--user", user, "--key", key];
             if superuser {
-                cmd.arg("--superuser");
+                args.push("--superuser");
             }
-            let out = cmd.output().expect("pdc token create runs");
-            assert!(
-                out.status.success(),
-                "token create: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            run_pdc_ok(&self.database_url, &args);
         }
         self.token = "0000000000000000000000000000000000000001".into();
     }
@@ -203,20 +209,16 @@ impl Server {
 
     /// Creates a (non-superuser) user and returns its token.
     pub fn user_token(&self, user: &str, groups: &[&str]) -> String {
-        let mut cmd = Command::new(pdc_bin());
-        cmd.args(["token", "create", "--user", user])
-            .env("PDC_DATABASE_URL", &self.database_url)
-            .env("PDC_LOG", "warn");
+        let mut args = vec!["token", "create", "--user", user];
         for g in groups {
-            cmd.args(["--group", g]);
+            args.extend(["--group", g]);
         }
-        let out = cmd.output().expect("pdc token create runs");
-        assert!(
-            out.status.success(),
-            "token create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        run_pdc_ok(&self.database_url, &args)
+    }
+
+    /// Runs `pdc ARGS` against this server's database.
+    pub fn pdc(&self, args: &[&str]) -> std::process::Output {
+        run_pdc(&self.database_url, args)
     }
 
     /// Absolute URL of an API path (`arches/` -> `http://.../rest_api/v1/arches/`).

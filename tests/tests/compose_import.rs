@@ -1,9 +1,7 @@
 //! Compose imports beyond the recorded scenario: failures leave nothing
 //! behind, bulk imports, the offline `pdc import-compose`.
 
-use std::process::Command;
-
-use pdc_tests::{Server, Value, json, pdc_bin};
+use pdc_tests::{Server, Value, json};
 
 const TP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -131,15 +129,7 @@ async fn bulk_import_is_all_or_nothing() {
 #[tokio::test]
 async fn offline_import_command() {
     let s = Server::start().await;
-    let run = |args: &[&str]| {
-        Command::new(pdc_bin())
-            .arg("import-compose")
-            .args(args)
-            .env("PDC_DATABASE_URL", &s.database_url)
-            .env("PDC_LOG", "warn")
-            .output()
-            .expect("pdc runs")
-    };
+    let run = |args: &[&str]| s.pdc(&[&["import-compose"], args].concat());
     let out = run(&[RAWHIDE]);
     assert!(
         out.status.success(),
@@ -226,12 +216,7 @@ async fn fedora_24_compose_directory() {
     // Not one of the arches PDC seeds (Fedora's PDC had it added by hand).
     let r = s.post("arches/", json!({"name": "armhfp"})).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let out = Command::new(pdc_bin())
-        .args(["import-compose", FEDORA_24])
-        .env("PDC_DATABASE_URL", &s.database_url)
-        .env("PDC_LOG", "warn")
-        .output()
-        .expect("pdc runs");
+    let out = s.pdc(&["import-compose", FEDORA_24]);
     assert!(
         out.status.success(),
         "{}",
