@@ -603,3 +603,33 @@ async fn options_cors_and_last_modified_on_writes() {
     );
     assert!(s.get("labels/").await.header("last-modified").is_none());
 }
+
+/// DRF's format-suffix routes (`arches.json`, `products/p.json`), verified
+/// on PDC: JSON answers, pagination links keep the path as given, and a
+/// lookup that may hold dots stays a plain lookup.
+#[tokio::test]
+async fn format_suffix_routes() {
+    let s = Server::start().await;
+    let r = s.get("arches.json?page_size=1").await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["count"], 48);
+    assert_eq!(
+        v["next"],
+        format!("{}/rest_api/v1/arches.json?page=2&page_size=1", s.url)
+    );
+    let slashed = s.get("arches.json/?page_size=1").await.json();
+    assert_eq!(slashed["results"], v["results"]);
+    s.post("products/", json!({"name": "P", "short": "p"}))
+        .await;
+    let p = s.get("products/p/").await.json();
+    assert_resp!(s.get("products/p.json").await, 200, p.clone());
+    // Product lookups stop at dots, release ids may hold them.
+    assert_resp!(s.get("products/p.json/").await, 200, p);
+    assert_resp!(
+        s.get("releases/r.json/").await,
+        404,
+        json!({"detail": "Not found."})
+    );
+    assert_eq!(s.get("nope.json").await.status, 404);
+}

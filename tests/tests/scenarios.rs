@@ -107,6 +107,7 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    change_exports,
     release_rpc,
     compose_import,
     base_products,

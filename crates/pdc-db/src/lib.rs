@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod changes;
 pub mod db;
+pub mod export;
 pub mod import;
 pub mod list;
 pub mod protect;

@@ -123,6 +123,18 @@ pub trait Resource: Send + Sync + 'static {
     fn delete(_w: &mut Write<'_>, _id: i64) -> impl Future<Output = Result<()>> + Send {
         not_supported()
     }
+
+    /// What a changeset records of the object: PDC logs its model's
+    /// `export()` (other keys than the API's, in Python 2 dict order), given
+    /// its representation `repr`; by default the representation itself.
+    fn export(
+        _conn: &mut PgConnection,
+        _ctx: &Ctx,
+        _id: i64,
+        repr: Value,
+    ) -> impl Future<Output = Result<Value>> + Send {
+        async move { Ok(repr) }
+    }
 }
 
 /// Parses a numeric lookup segment (non-numbers simply match nothing).

@@ -330,7 +330,10 @@ pub(crate) async fn list_response<R: Resource>(
             pairs.push(("page".into(), n.to_string()));
         }
         let query = encode_sorted(&pairs);
-        let path = call.parts.uri.path();
+        let path = match call.parts.extensions.get::<crate::router::SuffixedPath>() {
+            Some(suffixed) => suffixed.0.as_str(),
+            None => call.parts.uri.path(),
+        };
         if query.is_empty() {
             json!(format!("{}{path}", call.ctx.base_url))
         } else {
@@ -388,8 +391,9 @@ pub(super) async fn create_in<R: Resource>(
     match R::create_or_find(&mut tx.writer(&call.ctx), body).await? {
         Created::New(id) => {
             let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+            let export = R::export(tx.conn(), &call.ctx, id, value.clone()).await?;
             tx.changes
-                .add_object(R::SPEC.change_name, id, None, Some(&value));
+                .add_object(R::SPEC.change_name, id, None, Some(&export));
             Ok((value, None))
         }
         Created::Existing { id, warning } => Ok((
@@ -410,10 +414,12 @@ pub(super) async fn update_in<R: Resource>(
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), &call.ctx, id, old).await?;
     let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
     let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let export = R::export(tx.conn(), &call.ctx, id, new.clone()).await?;
     tx.changes
-        .add_object(R::SPEC.change_name, id, Some(&old), Some(&new));
+        .add_object(R::SPEC.change_name, id, Some(&old), Some(&export));
     Ok(new)
 }
 
@@ -425,6 +431,7 @@ pub(super) async fn delete_in<R: Resource>(
 ) -> Result<()> {
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), &call.ctx, id, old).await?;
     R::delete(&mut tx.writer(&call.ctx), id).await?;
     tx.changes
         .add_object(R::SPEC.change_name, id, Some(&old), None);

@@ -2,11 +2,13 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Kind, Op, Ref, parse_body};
+use pdc_core::pydict;
 use pdc_core::{Error, Result, ids};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::{self, MaskOwner, PUSH_TARGET_REF};
@@ -150,6 +152,20 @@ pub static BASE_PRODUCTS: Spec = Spec {
 
 impl Resource for BaseProducts {
     const SPEC: &'static Spec = &BASE_PRODUCTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(
+            &repr,
+            &[
+                "base_product_id",
+                "short",
+                "version",
+                "name",
+                "release_type",
+            ],
+        );
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!(
@@ -374,6 +390,11 @@ pub static PRODUCTS: Spec = Spec {
 impl Resource for Products {
     const SPEC: &'static Spec = &PRODUCTS;
 
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["name", "short", "allowed_push_targets"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
+
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM product WHERE short = $1", key[0])
             .fetch_optional(conn)
@@ -542,6 +563,21 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
 
 impl Resource for ProductVersions {
     const SPEC: &'static Spec = &PRODUCT_VERSIONS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(
+            &repr,
+            &[
+                "name",
+                "short",
+                "version",
+                "product_version_id",
+                "product",
+                "allowed_push_targets",
+            ],
+        );
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!(

@@ -54,8 +54,7 @@ pub async fn clone_release(w: &mut Write<'_>, mut body: Map<String, Value>) -> R
     body.shift_remove("include_inactive");
     body.shift_remove("component_dist_git_branch");
     let new_pk = Releases::create(w, &body).await?;
-    let new = fetch_releases(w.conn, &[new_pk]).await?.pop();
-    w.changes.add("release", new_pk, None, new.as_ref());
+    log_created::<Releases>(w, "release", new_pk).await?;
     clone_variants(w, old_pk, &old_release_id, new_pk, include_trees.as_ref()).await?;
     Ok(new_pk)
 }
@@ -316,10 +315,13 @@ pub(crate) async fn variant_type(conn: &mut PgConnection, name: &str) -> Result<
         .ok_or_else(|| Error::model_not_found("VariantType"))
 }
 
-/// Records a created object's representation in the changeset.
+/// Records a created object's export in the changeset.
 async fn log_created<R: Resource>(w: &mut Write<'_>, name: &str, pk: i64) -> Result<()> {
-    let value = R::fetch(w.conn, w.ctx, &[pk]).await?.pop();
-    w.changes.add(name, pk, None, value.as_ref());
+    if let Some(value) = R::fetch(w.conn, w.ctx, &[pk]).await?.pop() {
+        let export = R::export(w.conn, w.ctx, pk, value).await?;
+        // At the slot a release write reserved: before its mappings' changes.
+        w.changes.add_object(name, pk, None, Some(&export));
+    }
     Ok(())
 }
 

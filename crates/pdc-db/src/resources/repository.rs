@@ -3,10 +3,12 @@
 
 use pdc_core::Result;
 use pdc_core::fields::{Default, Field, Kind, Op, Ref, parse_body};
+use pdc_core::pydict;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
 use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
@@ -146,6 +148,11 @@ pub static PUSH_TARGETS: Spec = Spec {
 
 impl Resource for PushTargets {
     const SPEC: &'static Spec = &PUSH_TARGETS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["name", "description", "host", "service"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "push_target", key).await
