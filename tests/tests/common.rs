@@ -97,7 +97,7 @@ async fn arches_list_create_and_conventions() {
     assert_resp!(
         s.get("arches/?ordering=name__bad").await,
         400,
-        json!({"detail": "Unknown ordering key: bad"})
+        json!({"detail": "Cannot resolve keyword u'bad' into field. Join on 'name' not permitted."})
     );
 
     // No detail route; trailing-slash redirect; 405 and 401.

@@ -107,6 +107,7 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    nested_ordering,
     change_exports,
     release_rpc,
     compose_import,

@@ -8,6 +8,7 @@ pub mod db;
 pub mod export;
 pub mod import;
 pub mod list;
+pub mod models;
 pub mod protect;
 pub mod refs;
 pub mod resource;

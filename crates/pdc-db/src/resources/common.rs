@@ -38,6 +38,7 @@ pub static ARCHES: Spec = Spec {
     from: "arch a",
     id: "a.id",
     ordering: &[("id", "a.id"), ("name", "a.name")],
+    relations: &[],
     default_order: "a.id",
     actions: Actions {
         list: true,
@@ -152,6 +153,7 @@ pub static SIGKEYS: Spec = Spec {
         ("key_id", "s.key_id"),
         ("description", "s.description"),
     ],
+    relations: &[],
     default_order: "s.id",
     actions: Actions {
         destroy: false,
@@ -335,6 +337,7 @@ pub static LABELS: Spec = Spec {
         ("name", "l.name"),
         ("description", "l.description"),
     ],
+    relations: &[],
     default_order: "l.id",
     actions: Actions::ALL,
     change_name: "label",

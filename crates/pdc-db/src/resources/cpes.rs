@@ -9,9 +9,10 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::export::same;
+use crate::models;
 use crate::protect::{REPR_ROWS, protected};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 /// Length of the `cpe` column (the serializer does not check it).
 const CPE_MAX: usize = 300;
@@ -68,6 +69,7 @@ pub static CPES: Spec = Spec {
         ("cpe", "c.cpe"),
         ("description", "c.description"),
     ],
+    relations: &[],
     default_order: "c.cpe",
     actions: Actions::ALL,
     change_name: "cpe",
@@ -251,6 +253,12 @@ pub static VARIANT_CPES: Spec = Spec {
         ("release", "r.release_id"),
         ("variant_uid", "v.variant_uid"),
         ("cpe", "c.cpe"),
+    ],
+    relations: &[
+        Relation::new("variant", "vc.variant_pk", &models::VARIANT),
+        Relation::new("cpe", "vc.cpe_pk", &models::CPE),
+        // The serializer's `release` is the variant's.
+        Relation::new("release", "v.release_pk", &models::RELEASE),
     ],
     default_order: "v.variant_uid, c.cpe",
     actions: Actions::ALL,

@@ -9,10 +9,11 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::export::same;
+use crate::models;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::{self, MaskOwner, PUSH_TARGET_REF};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static PRODUCT_REF: Ref = Ref {
     table: "product",
@@ -63,6 +64,7 @@ pub static RELEASE_TYPES: Spec = Spec {
         ("name", "t.name"),
         ("suffix", "t.suffix"),
     ],
+    relations: &[],
     default_order: "t.short, t.name, t.suffix",
     actions: Actions::LIST,
     change_name: "releasetype",
@@ -141,6 +143,11 @@ pub static BASE_PRODUCTS: Spec = Spec {
             "(SELECT short FROM release_type WHERE id = b.release_type_pk)",
         ),
     ],
+    relations: &[Relation::new(
+        "release_type",
+        "b.release_type_pk",
+        &models::RELEASE_TYPE,
+    )],
     default_order: "b.base_product_id",
     actions: Actions::NO_DELETE,
     change_name: "baseproduct",
@@ -378,6 +385,7 @@ pub static PRODUCTS: Spec = Spec {
     from: "product p",
     id: "p.id",
     ordering: &[("id", "p.id"), ("name", "p.name"), ("short", "p.short")],
+    relations: &[],
     default_order: "p.short",
     actions: Actions::NO_DELETE,
     change_name: "product",
@@ -552,6 +560,11 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
         ("product_version_id", "pv.product_version_id"),
         ("product", "(SELECT short FROM product WHERE id = pv.product_pk)"),
     ],
+    relations: &[Relation::new(
+        "product",
+        "pv.product_pk",
+        &models::PRODUCT,
+    )],
     default_order: "pv.product_version_id",
     actions: Actions::NO_DELETE,
     change_name: "productversion",

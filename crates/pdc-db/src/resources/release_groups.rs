@@ -10,9 +10,10 @@ use sqlx::PgConnection;
 use super::releases::{RELEASE_REF, Releases, export_release, fetch_releases};
 use crate::db::DbResultExt;
 use crate::export::same;
+use crate::models;
 use crate::refs::{find, resolve, taken};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Caching, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Relation, Spec};
 
 pub struct ReleaseGroups;
 
@@ -85,6 +86,11 @@ pub static RELEASE_GROUPS: Spec = Spec {
         ("releases", RELEASE_NAMES),
         ("active", "g.active"),
     ],
+    relations: &[Relation::new(
+        "type",
+        "g.type_pk",
+        &models::RELEASE_GROUP_TYPE,
+    )],
     default_order: "g.name",
     actions: Actions::ALL,
     change_name: "releasegroup",

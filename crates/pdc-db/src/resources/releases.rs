@@ -10,13 +10,14 @@ use sqlx::PgConnection;
 use crate::changes::Changes;
 use crate::db::DbResultExt;
 use crate::export::same;
+use crate::models;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::PUSH_TARGET_REF;
 use crate::resources::masks::{self, MaskOwner};
 use crate::resources::products::{RELEASE_TYPE_REF, release_type_short};
 use crate::resources::repository::SERVICE_REF;
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 static BASE_PRODUCT_REF: Ref = Ref {
     table: "base_product",
@@ -212,6 +213,13 @@ pub static RELEASES: Spec = Spec {
         ("allow_buildroot_push", "r.allow_buildroot_push"),
     ],
     // PDC sorts the whole list by [short] + [int parts of version] in memory.
+    relations: &[
+        Relation::new("base_product", "r.base_product_pk", &models::BASE_PRODUCT),
+        Relation::new("product_version", "r.product_version_pk", &models::PRODUCT_VERSION),
+        Relation::new("release_type", "r.release_type_pk", &models::RELEASE_TYPE),
+        Relation::new("integrated_with", "r.integrated_with_pk", &models::RELEASE),
+        Relation::new("sigkey", "r.sigkey_pk", &models::SIGKEY),
+    ],
     default_order: "r.short COLLATE \"C\", release_version_key(r.version)",
     actions: Actions::NO_DELETE,
     change_name: "release",

@@ -9,9 +9,10 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::export::same;
+use crate::models;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static SERVICE_REF: Ref = Ref {
     table: "service",
@@ -46,6 +47,7 @@ pub static SERVICES: Spec = Spec {
         ("name", "s.name"),
         ("description", "s.description"),
     ],
+    relations: &[],
     default_order: "s.id",
     actions: Actions::LIST,
     change_name: "service",
@@ -137,6 +139,7 @@ pub static PUSH_TARGETS: Spec = Spec {
         ("host", "t.host"),
         ("service", "t.service_pk"),
     ],
+    relations: &[Relation::new("service", "t.service_pk", &models::SERVICE)],
     default_order: "t.name",
     actions: Actions::ALL,
     change_name: "pushtarget",

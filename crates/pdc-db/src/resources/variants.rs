@@ -15,9 +15,10 @@ use super::masks::{self, MaskOwner, PUSH_TARGET_REF};
 use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
 use crate::export::renamed;
+use crate::models;
 use crate::refs::{find, resolve};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Caching, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Relation, Spec};
 
 static VARIANT_TYPE_REF: Ref = Ref {
     table: "variant_type",
@@ -124,6 +125,12 @@ pub static VARIANTS: Spec = Spec {
         ("variant_version", "v.variant_version"),
         ("variant_release", "v.variant_release"),
         ("deleted", "v.deleted"),
+    ],
+    relations: &[
+        Relation::new("release", "v.release_pk", &models::RELEASE),
+        // The serializer's `type` is the model's `variant_type`.
+        Relation::new("type", "v.variant_type_pk", &models::VARIANT_TYPE),
+        Relation::unserialized("variant_type", "v.variant_type_pk", &models::VARIANT_TYPE),
     ],
     default_order: "v.variant_uid",
     actions: Actions::ALL,
@@ -543,6 +550,7 @@ const fn variant_types_spec(prefix: &'static str, doc: &'static str) -> Spec {
         from: "variant_type t",
         id: "t.id",
         ordering: &[("id", "t.id"), ("name", "t.name")],
+        relations: &[],
         default_order: "t.id",
         actions: Actions::LIST,
         change_name: "varianttype",
