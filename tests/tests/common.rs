@@ -563,12 +563,35 @@ async fn labels_crud() {
 #[tokio::test]
 async fn options_cors_and_last_modified_on_writes() {
     let s = Server::start().await;
-    // A plain OPTIONS gets DRF-style metadata.
+    // A plain OPTIONS gets DRF-style metadata; the write actions only for
+    // a user allowed to use them (PUT first), PUT only on an object that
+    // exists (as on PDC).
     let r = s.send("OPTIONS", "labels/", None, None, &[]).await;
     assert_eq!(r.status, 200);
     let meta = r.json();
-    assert_eq!(meta["name"], "labels");
+    assert_eq!(meta["name"], "Label List");
+    assert_eq!(meta.get("actions"), None);
+    let admin = Some(s.token.as_str());
+    let meta = s.send("OPTIONS", "labels/", None, admin, &[]).await.json();
+    let actions: Vec<&String> = meta["actions"].as_object().unwrap().keys().collect();
+    assert_eq!(actions, ["PUT", "POST"]);
     assert_eq!(meta["actions"]["POST"]["name"]["required"], true);
+    let meta = s
+        .send("OPTIONS", "labels/1/", None, admin, &[])
+        .await
+        .json();
+    assert_eq!(
+        (meta["name"].as_str(), meta.get("actions")),
+        (Some("Label Instance"), None)
+    );
+    s.post("labels/", json!({"name": "l", "description": "d"}))
+        .await;
+    let meta = s
+        .send("OPTIONS", "labels/1/", None, admin, &[])
+        .await
+        .json();
+    let actions: Vec<&String> = meta["actions"].as_object().unwrap().keys().collect();
+    assert_eq!(actions, ["PUT"]);
     // A CORS preflight is answered for any origin.
     let r = s
         .send(

@@ -137,6 +137,21 @@ async fn precheck(call: &Call<'_>, spec: &Spec, methods: &[Method]) -> Result<()
     })
 }
 
+/// The write methods of OPTIONS metadata the caller may use.
+pub(crate) async fn writable(call: &Call<'_>, resource: &str, methods: &[Method]) -> Vec<Method> {
+    let mut out = Vec::new();
+    for m in [Method::PUT, Method::POST] {
+        if methods.contains(&m)
+            && authorize(call.app, call.identity, resource, &m)
+                .await
+                .is_ok()
+        {
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// Adds `Allow` and, for resources with conditional GET, the
 /// `Last-Modified` computed before the request ran (Django's `condition`
 /// decorator wraps every method, errors included).
@@ -207,7 +222,11 @@ pub async fn list_route<R: Resource>(
         precheck(&call, spec, &methods).await?;
         match parts.method {
             Method::GET | Method::HEAD => list::<R>(&call).await.map(|r| meta::caching(spec, r)),
-            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::OPTIONS => Ok(meta::options(
+                spec,
+                false,
+                &writable(&call, spec.prefix, &methods).await,
+            )),
             Method::POST => match body_value(&parts, body).await? {
                 Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
                 other => create::<R>(&call, object_body(other)?).await,
@@ -250,7 +269,21 @@ pub async fn detail_route<R: Resource>(
             Method::GET | Method::HEAD => retrieve::<R>(&call, &key)
                 .await
                 .map(|r| meta::caching(spec, r)),
-            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::OPTIONS => {
+                // DRF shows PUT only for an object that exists.
+                let mut conn = call.app.pool.acquire().await.db()?;
+                let found = lookup::<R>(&mut conn, &key, &call.pairs).await.is_ok();
+                let methods: Vec<Method> = methods
+                    .iter()
+                    .filter(|m| found || **m != Method::PUT)
+                    .cloned()
+                    .collect();
+                Ok(meta::options(
+                    spec,
+                    true,
+                    &writable(&call, spec.prefix, &methods).await,
+                ))
+            }
             Method::PUT => {
                 let body = object_body(body_value(&parts, body).await?)?;
                 update::<R>(&call, &key, body, Op::Update).await
