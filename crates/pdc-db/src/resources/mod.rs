@@ -5,6 +5,8 @@ pub mod bugzilla;
 pub mod changesets;
 pub mod common;
 pub mod component_contacts;
+pub mod component_groups;
+pub mod component_relationships;
 pub mod contact_roles;
 pub mod contacts;
 pub mod cpes;
