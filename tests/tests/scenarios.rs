@@ -128,4 +128,5 @@ scenarios!(
     bugzilla_components,
     component_groups,
     component_relationships,
+    release_clone_components,
 );
