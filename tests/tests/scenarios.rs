@@ -129,4 +129,5 @@ scenarios!(
     component_groups,
     component_relationships,
     release_clone_components,
+    component_branches,
 );

@@ -8,6 +8,7 @@ use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, Res
 use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::component_branches::{BranchSlas, ComponentBranches, Slas};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
 use pdc_db::resources::component_groups::{ComponentGroupTypes, ComponentGroups};
 use pdc_db::resources::component_relationships::{RelationshipTypes, Relationships};
@@ -149,6 +150,9 @@ pub fn entries() -> Vec<Entry> {
         engine::<ComponentGroups>(),
         engine::<RelationshipTypes>(),
         engine::<Relationships>(),
+        engine::<ComponentBranches>(),
+        engine::<Slas>(),
+        engine::<BranchSlas>(),
     ];
     v.extend(crate::views::entries());
     v

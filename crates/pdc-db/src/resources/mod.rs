@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bugzilla;
 pub mod changesets;
 pub mod common;
+pub mod component_branches;
 pub mod component_contacts;
 pub mod component_groups;
 pub mod component_relationships;
