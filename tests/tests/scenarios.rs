@@ -128,4 +128,8 @@ scenarios!(
     component_labels,
     release_components,
     bugzilla_components,
+    component_groups,
+    component_relationships,
+    release_clone_components,
+    component_branches,
 );

@@ -8,7 +8,10 @@ use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, Res
 use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::component_branches::{BranchSlas, ComponentBranches, Slas};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
+use pdc_db::resources::component_groups::{ComponentGroupTypes, ComponentGroups};
+use pdc_db::resources::component_relationships::{RelationshipTypes, Relationships};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
@@ -143,6 +146,13 @@ pub fn entries() -> Vec<Entry> {
         engine::<ReleaseComponentTypes>(),
         engine::<ReleaseComponents>(),
         engine::<BugzillaComponents>(),
+        engine::<ComponentGroupTypes>(),
+        engine::<ComponentGroups>(),
+        engine::<RelationshipTypes>(),
+        engine::<Relationships>(),
+        engine::<ComponentBranches>(),
+        engine::<Slas>(),
+        engine::<BranchSlas>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -239,6 +239,20 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
         }
         // Given: lifted; the absent case is handled by `push_where`.
         FilterKind::UnlessGiven => {}
+        FilterKind::StrictBool { false_sql } => {
+            let cond = match last {
+                "" => return Ok(()),
+                "true" | "t" | "True" | "1" => sql,
+                "false" | "f" | "False" | "0" => false_sql,
+                _ => {
+                    return Err(Error::status(
+                        400,
+                        serde_json::json!([format!("Value [{last}] is not a boolean")]),
+                    ));
+                }
+            };
+            qb.push(" AND (").push(cond).push(")");
+        }
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");

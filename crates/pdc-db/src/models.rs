@@ -129,3 +129,45 @@ pub static RELEASE_GROUP_TYPE: Model = Model {
     relations: &[],
     ordering: &["id"],
 };
+
+pub static GLOBAL_COMPONENT: Model = Model {
+    table: "global_component",
+    columns: &[
+        ("id", "id"),
+        ("name", "name"),
+        ("dist_git_path", "dist_git_path"),
+    ],
+    relations: &[],
+    ordering: &["id"],
+};
+
+pub static RELEASE_COMPONENT_TYPE: Model = Model {
+    table: "release_component_type",
+    columns: &[("id", "id"), ("name", "name"), ("has_osbs", "has_osbs")],
+    relations: &[],
+    ordering: &["id"],
+};
+
+pub static RELEASE_COMPONENT: Model = Model {
+    table: "release_component",
+    columns: &[
+        ("id", "id"),
+        ("name", "name"),
+        ("dist_git_branch", "dist_git_branch"),
+        ("brew_package", "brew_package"),
+        ("active", "active"),
+    ],
+    relations: &[
+        ("release", "release_pk", &RELEASE),
+        ("global_component", "global_component_pk", &GLOBAL_COMPONENT),
+        ("type", "type_pk", &RELEASE_COMPONENT_TYPE),
+    ],
+    ordering: &["id"],
+};
+
+pub static RELATIONSHIP_TYPE: Model = Model {
+    table: "release_component_relationship_type",
+    columns: &[("id", "id"), ("name", "name")],
+    relations: &[],
+    ordering: &["id"],
+};

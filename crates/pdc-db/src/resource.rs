@@ -22,6 +22,9 @@ pub struct DbSettings {
     pub dist_git_repo_format: String,
     /// `DIST_GIT_BRANCH_FORMAT`: appended to the repository URL for a branch.
     pub dist_git_branch_format: String,
+    /// `COMPONENT_BRANCH_NAME_BLACKLIST_REGEX`: component branch names it
+    /// matches (at their start, as Python's `re.match`) are refused.
+    pub component_branch_name_blacklist_regex: Option<String>,
 }
 
 impl DbSettings {
@@ -35,6 +38,7 @@ impl Default for DbSettings {
             release_default_sigkey: None,
             dist_git_repo_format: Self::DEFAULT_REPO_FORMAT.into(),
             dist_git_branch_format: Self::DEFAULT_BRANCH_FORMAT.into(),
+            component_branch_name_blacklist_regex: None,
         }
     }
 }

@@ -79,6 +79,11 @@ pub enum FilterKind {
     Number,
     /// Exactly `True` or `False` (others ignored); `sql` for True, `false_sql` for False.
     TrueFalse { false_sql: &'static str },
+    /// PDC's `convert_str_to_bool`: `true/t/True/1` run `sql`,
+    /// `false/f/False/0` run `false_sql` (neither has a bind); anything else
+    /// is a 400 whose body is a bare list `["Value [x] is not a boolean"]`.
+    /// Empty: ignored.
+    StrictBool { false_sql: &'static str },
     /// A date-time (`YYYY-MM-DD[ HH:MM[:SS[.f]]][TZ]`, naive is UTC); binds
     /// `timestamptz`. Unparsable: 400 with Django's text. Empty: ignored.
     DateTime,
