@@ -107,6 +107,7 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    component_change_exports,
     nested_ordering,
     change_exports,
     release_rpc,
