@@ -18,9 +18,10 @@ use super::global_components::{GLOBAL_COMPONENT_REF, repo_url};
 use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
 use crate::export::{inserted, same};
+use crate::models;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static RELEASE_COMPONENT_TYPE_REF: Ref = Ref {
     table: "release_component_type",
@@ -162,7 +163,15 @@ pub static RELEASE_COMPONENTS: Spec = Spec {
             "(SELECT name FROM global_component WHERE id = rc.global_component_pk)",
         ),
     ],
-    relations: &[],
+    relations: &[
+        Relation::new("release", "rc.release_pk", &models::RELEASE),
+        Relation::new(
+            "global_component",
+            "rc.global_component_pk",
+            &models::GLOBAL_COMPONENT,
+        ),
+        Relation::new("type", "rc.type_pk", &models::RELEASE_COMPONENT_TYPE),
+    ],
     default_order: "rc.id",
     actions: Actions::ALL,
     change_name: "releasecomponent",
