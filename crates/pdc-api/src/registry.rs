@@ -18,6 +18,7 @@ use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseCompon
 use pdc_db::resources::release_groups::ReleaseGroups;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
+use pdc_db::resources::rpms::Rpms;
 use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
@@ -143,6 +144,7 @@ pub fn entries() -> Vec<Entry> {
         engine::<ReleaseComponentTypes>(),
         engine::<ReleaseComponents>(),
         engine::<BugzillaComponents>(),
+        engine::<Rpms>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -93,6 +93,16 @@ pub trait Resource: Send + Sync + 'static {
         ids: &[i64],
     ) -> impl Future<Output = Result<Vec<Value>>> + Send;
 
+    /// The value a change records for the object (PDC's model `export()`),
+    /// given its representation; by default the representation itself.
+    fn export(
+        _conn: &mut PgConnection,
+        _id: i64,
+        representation: Value,
+    ) -> impl Future<Output = Result<Value>> + Send {
+        async move { Ok(representation) }
+    }
+
     /// Creates one object from a body that passed the unknown/read-only key check.
     fn create(
         _w: &mut Write<'_>,

@@ -388,8 +388,9 @@ pub(super) async fn create_in<R: Resource>(
     match R::create_or_find(&mut tx.writer(&call.ctx), body).await? {
         Created::New(id) => {
             let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+            let logged = R::export(tx.conn(), id, value.clone()).await?;
             tx.changes
-                .add_object(R::SPEC.change_name, id, None, Some(&value));
+                .add_object(R::SPEC.change_name, id, None, Some(&logged));
             Ok((value, None))
         }
         Created::Existing { id, warning } => Ok((
@@ -410,10 +411,12 @@ pub(super) async fn update_in<R: Resource>(
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), id, old).await?;
     let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
     let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let logged = R::export(tx.conn(), id, new.clone()).await?;
     tx.changes
-        .add_object(R::SPEC.change_name, id, Some(&old), Some(&new));
+        .add_object(R::SPEC.change_name, id, Some(&old), Some(&logged));
     Ok(new)
 }
 
@@ -425,6 +428,7 @@ pub(super) async fn delete_in<R: Resource>(
 ) -> Result<()> {
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), id, old).await?;
     R::delete(&mut tx.writer(&call.ctx), id).await?;
     tx.changes
         .add_object(R::SPEC.change_name, id, Some(&old), None);

@@ -16,5 +16,6 @@ pub mod release_groups;
 pub mod release_rpc;
 pub mod releases;
 pub mod repository;
+pub mod rpms;
 pub mod upstreams;
 pub mod variants;
