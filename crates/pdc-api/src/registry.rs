@@ -6,6 +6,7 @@ use axum::Router;
 use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::bugzilla::BugzillaComponents;
+use pdc_db::resources::build_images::{BuildImageRttTests, BuildImages};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
@@ -13,6 +14,7 @@ use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
 use pdc_db::resources::global_components::GlobalComponents;
+use pdc_db::resources::images::Images;
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
 use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseComponents};
 use pdc_db::resources::release_groups::ReleaseGroups;
@@ -145,6 +147,9 @@ pub fn entries() -> Vec<Entry> {
         engine::<ReleaseComponents>(),
         engine::<BugzillaComponents>(),
         engine::<Rpms>(),
+        engine::<Images>(),
+        engine::<BuildImages>(),
+        engine::<BuildImageRttTests>(),
     ];
     v.extend(crate::views::entries());
     v

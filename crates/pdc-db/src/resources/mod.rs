@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bugzilla;
+pub mod build_images;
 pub mod changesets;
 pub mod common;
 pub mod component_contacts;
@@ -9,6 +10,7 @@ pub mod contact_roles;
 pub mod contacts;
 pub mod cpes;
 pub mod global_components;
+pub mod images;
 pub mod masks;
 pub mod products;
 pub mod release_components;
