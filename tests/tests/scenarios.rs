@@ -128,4 +128,5 @@ scenarios!(
     bugzilla_components,
     rpms,
     build_images,
+    images,
 );
