@@ -129,4 +129,5 @@ scenarios!(
     rpms,
     build_images,
     images,
+    released_files,
 );

@@ -18,6 +18,7 @@ use pdc_db::resources::images::Images;
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
 use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseComponents};
 use pdc_db::resources::release_groups::ReleaseGroups;
+use pdc_db::resources::released_files::ReleasedFiles;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
 use pdc_db::resources::rpms::Rpms;
@@ -150,6 +151,7 @@ pub fn entries() -> Vec<Entry> {
         engine::<Images>(),
         engine::<BuildImages>(),
         engine::<BuildImageRttTests>(),
+        engine::<ReleasedFiles>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -16,6 +16,7 @@ pub mod products;
 pub mod release_components;
 pub mod release_groups;
 pub mod release_rpc;
+pub mod released_files;
 pub mod releases;
 pub mod repository;
 pub mod rpms;
