@@ -46,7 +46,9 @@ async fn main() {
     let scenarios: Vec<(&str, Vec<String>)> = vec![
         (
             "rpms/?srpm_name=pkgN (20 RPMs each)",
-            spread(500).map(|n| format!("rpms/?srpm_name=pkg{n}")).collect(),
+            spread(500)
+                .map(|n| format!("rpms/?srpm_name=pkg{n}"))
+                .collect(),
         ),
         (
             "rpms/?name=pkgN-subM (regex search, 1-11 RPMs)",
