@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use pdc_tests::Server;
-use pdc_tests::bench::{drive, env_or};
+use pdc_tests::bench::{env_or, report};
 
 const PER_SRPM: u64 = 20;
 
@@ -36,8 +36,6 @@ fn fill(s: &Server, rpms: u64) {
 
 #[tokio::main]
 async fn main() {
-    let seconds = env_or("BENCH_SECONDS", 10);
-    let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
     let rpms = env_or("BENCH_RPMS", 1_000_000);
     let srpms = rpms / PER_SRPM;
     let s = Server::start_with(&[("PDC_MAX_CONNECTIONS", "16")]).await;
@@ -75,19 +73,5 @@ async fn main() {
                 .collect(),
         ),
     ];
-    println!("{concurrency} concurrent clients, {seconds} s per scenario, loopback, same machine");
-    println!(
-        "{:<50} {:>9} {:>9} {:>9}",
-        "scenario", "req/s", "p50", "p99"
-    );
-    for (name, paths) in scenarios {
-        let st = drive(&s, &paths, seconds, concurrency).await;
-        println!(
-            "{:<50} {:>9.0} {:>9.2?} {:>9.2?}",
-            name,
-            st.per_second(),
-            st.pct(0.50),
-            st.pct(0.99)
-        );
-    }
+    report(&s, scenarios).await;
 }

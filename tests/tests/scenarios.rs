@@ -107,6 +107,8 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    nested_ordering,
+    change_exports,
     release_rpc,
     compose_import,
     base_products,
@@ -130,4 +132,8 @@ scenarios!(
     build_images,
     images,
     released_files,
+    component_groups,
+    component_relationships,
+    release_clone_components,
+    component_branches,
 );

@@ -300,6 +300,14 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 ),
                 "`True` or `False`",
             ),
+            FilterKind::StrictBool { .. } => (
+                Schema::Object(
+                    typed(Type::String, false)
+                        .enum_values(Some(["true", "t", "True", "1", "false", "f", "False", "0"]))
+                        .build(),
+                ),
+                "boolean (case-sensitive)",
+            ),
         };
         let doc = if f.doc.is_empty() {
             how.to_string()

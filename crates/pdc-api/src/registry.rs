@@ -9,7 +9,10 @@ use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::build_images::{BuildImageRttTests, BuildImages};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::component_branches::{BranchSlas, ComponentBranches, Slas};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
+use pdc_db::resources::component_groups::{ComponentGroupTypes, ComponentGroups};
+use pdc_db::resources::component_relationships::{RelationshipTypes, Relationships};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
@@ -152,6 +155,13 @@ pub fn entries() -> Vec<Entry> {
         engine::<BuildImages>(),
         engine::<BuildImageRttTests>(),
         engine::<ReleasedFiles>(),
+        engine::<ComponentGroupTypes>(),
+        engine::<ComponentGroups>(),
+        engine::<RelationshipTypes>(),
+        engine::<Relationships>(),
+        engine::<ComponentBranches>(),
+        engine::<Slas>(),
+        engine::<BranchSlas>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod changes;
 pub mod db;
+pub mod export;
 pub mod import;
 pub mod list;
+pub mod models;
 pub mod protect;
 pub mod refs;
 pub mod resource;

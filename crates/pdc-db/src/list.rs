@@ -274,6 +274,20 @@ fn push_filter(
                 qb.push(")");
             }
         }
+        FilterKind::StrictBool { false_sql } => {
+            let cond = match last {
+                "" => return Ok(()),
+                "true" | "t" | "True" | "1" => sql,
+                "false" | "f" | "False" | "0" => false_sql,
+                _ => {
+                    return Err(Error::status(
+                        400,
+                        serde_json::json!([format!("Value [{last}] is not a boolean")]),
+                    ));
+                }
+            };
+            qb.push(" AND (").push(cond).push(")");
+        }
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");
@@ -398,18 +412,7 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
         };
         match lookup(name) {
             Some(expr) => sql.push(format!("{expr}{}", if desc { " DESC" } else { "" })),
-            None if name.contains("__") => {
-                let mut segs = name.split("__");
-                let first = segs.next().unwrap_or(name);
-                let failed = if lookup(first).is_some() {
-                    segs.next().unwrap_or(first)
-                } else {
-                    first
-                };
-                return Err(Error::bad_request(format!(
-                    "Unknown ordering key: {failed}"
-                )));
-            }
+            None if name.contains("__") => sql.extend(nested_order(spec, name, desc)?),
             None => bad.push(name.to_string()),
         }
     }
@@ -422,6 +425,68 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
         )));
     }
     Ok(Some(sql))
+}
+
+/// SQL terms of a nested ordering key (`base_product__release_type__short`)
+/// walking the spec's relations: one scalar subquery per term, so rows
+/// without the related object sort as NULL (Django's outer joins). Only
+/// declared identifiers reach the SQL.
+fn nested_order(spec: &Spec, key: &str, desc: bool) -> Result<Vec<String>> {
+    let segs: Vec<&str> = key.split("__").collect();
+    let Some(rel) = spec.relations.iter().find(|r| r.name == segs[0]) else {
+        return Err(match spec.ordering.iter().any(|(n, _)| *n == segs[0]) {
+            true => join_not_permitted(segs[1], segs[0]),
+            false => Error::bad_request(format!("Unknown ordering key: {}", segs[0])),
+        });
+    };
+    let mut model = rel.model;
+    let mut from = format!("{} n1", model.table);
+    let mut alias = 1;
+    let term = |from: &str, alias: usize, column: &str| {
+        let dir = if desc { " DESC" } else { "" };
+        format!(
+            "(SELECT n{alias}.{column} FROM {from} WHERE n1.id = {}){dir}",
+            rel.fk
+        )
+    };
+    let walked = if rel.unserialized {
+        &segs[..1]
+    } else {
+        &segs[..]
+    };
+    for (i, seg) in walked.iter().enumerate().skip(1) {
+        let next = segs.get(i + 1);
+        if let Some((_, column)) = model.columns.iter().find(|(n, _)| n == seg) {
+            return match next {
+                Some(next) => Err(join_not_permitted(next, seg)),
+                None => Ok(vec![term(&from, alias, column)]),
+            };
+        }
+        let Some((_, fk, target)) = model.relations.iter().find(|(n, ..)| n == seg) else {
+            return Err(Error::bad_request(format!("Unknown ordering key: {seg}")));
+        };
+        from = format!(
+            "{from} JOIN {} n{next_alias} ON n{next_alias}.id = n{alias}.{fk}",
+            target.table,
+            next_alias = alias + 1
+        );
+        alias += 1;
+        model = target;
+    }
+    // The key ends at a model: its own ordering.
+    Ok(model
+        .ordering
+        .iter()
+        .map(|column| term(&from, alias, column))
+        .collect())
+}
+
+/// Django's error for a key that continues after a plain field.
+fn join_not_permitted(keyword: &str, field: &str) -> Error {
+    Error::bad_request(format!(
+        "Cannot resolve keyword {} into field. Join on '{field}' not permitted.",
+        pyrepr::unicode(keyword)
+    ))
 }
 
 /// Checks filters and ordering without running anything (for early errors).

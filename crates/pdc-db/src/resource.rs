@@ -22,6 +22,9 @@ pub struct DbSettings {
     pub dist_git_repo_format: String,
     /// `DIST_GIT_BRANCH_FORMAT`: appended to the repository URL for a branch.
     pub dist_git_branch_format: String,
+    /// `COMPONENT_BRANCH_NAME_BLACKLIST_REGEX`: component branch names it
+    /// matches (at their start, as Python's `re.match`) are refused.
+    pub component_branch_name_blacklist_regex: Option<String>,
 }
 
 impl DbSettings {
@@ -35,6 +38,7 @@ impl Default for DbSettings {
             release_default_sigkey: None,
             dist_git_repo_format: Self::DEFAULT_REPO_FORMAT.into(),
             dist_git_branch_format: Self::DEFAULT_BRANCH_FORMAT.into(),
+            component_branch_name_blacklist_regex: None,
         }
     }
 }
@@ -93,16 +97,6 @@ pub trait Resource: Send + Sync + 'static {
         ids: &[i64],
     ) -> impl Future<Output = Result<Vec<Value>>> + Send;
 
-    /// The value a change records for the object (PDC's model `export()`),
-    /// given its representation; by default the representation itself.
-    fn export(
-        _conn: &mut PgConnection,
-        _id: i64,
-        representation: Value,
-    ) -> impl Future<Output = Result<Value>> + Send {
-        async move { Ok(representation) }
-    }
-
     /// Creates one object from a body that passed the unknown/read-only key check.
     fn create(
         _w: &mut Write<'_>,
@@ -132,6 +126,18 @@ pub trait Resource: Send + Sync + 'static {
 
     fn delete(_w: &mut Write<'_>, _id: i64) -> impl Future<Output = Result<()>> + Send {
         not_supported()
+    }
+
+    /// What a changeset records of the object: PDC logs its model's
+    /// `export()` (other keys than the API's, in Python 2 dict order), given
+    /// its representation `repr`; by default the representation itself.
+    fn export(
+        _conn: &mut PgConnection,
+        _ctx: &Ctx,
+        _id: i64,
+        repr: Value,
+    ) -> impl Future<Output = Result<Value>> + Send {
+        async move { Ok(repr) }
     }
 }
 

@@ -79,6 +79,11 @@ pub enum FilterKind {
     Number,
     /// Exactly `True` or `False` (others ignored); `sql` for True, `false_sql` for False.
     TrueFalse { false_sql: &'static str },
+    /// PDC's `convert_str_to_bool`: `true/t/True/1` run `sql`,
+    /// `false/f/False/0` run `false_sql` (neither has a bind); anything else
+    /// is a 400 whose body is a bare list `["Value [x] is not a boolean"]`.
+    /// Empty: ignored.
+    StrictBool { false_sql: &'static str },
     /// A date-time (`YYYY-MM-DD[ HH:MM[:SS[.f]]][TZ]`, naive is UTC); binds
     /// `timestamptz`. Unparsable: 400 with Django's text. Empty: ignored.
     DateTime,
@@ -138,6 +143,45 @@ pub enum Caching {
     Never,
 }
 
+/// A table as Django's nested ordering walks it: model field names mapped
+/// to columns, its foreign keys, and what ordering by the model itself
+/// means (its `Meta.ordering`, else the id).
+pub struct Model {
+    pub table: &'static str,
+    pub columns: &'static [(&'static str, &'static str)],
+    /// `(field name, foreign key column, related model)`.
+    pub relations: &'static [(&'static str, &'static str, &'static Model)],
+    pub ordering: &'static [&'static str],
+}
+
+/// A foreign key of a resource's row: the `ordering` key naming it, the SQL
+/// giving the related id (e.g. `r.base_product_pk`) and the related model.
+pub struct Relation {
+    pub name: &'static str,
+    pub fk: &'static str,
+    pub model: &'static Model,
+    /// A model field that is no serializer field: PDC's filter then drops
+    /// the rest of the key and orders by the related model itself.
+    pub unserialized: bool,
+}
+
+impl Relation {
+    pub const fn new(name: &'static str, fk: &'static str, model: &'static Model) -> Self {
+        Relation {
+            name,
+            fk,
+            model,
+            unserialized: false,
+        }
+    }
+    pub const fn unserialized(name: &'static str, fk: &'static str, model: &'static Model) -> Self {
+        Relation {
+            unserialized: true,
+            ..Relation::new(name, fk, model)
+        }
+    }
+}
+
 /// One resource, as the engine needs to know it.
 pub struct Spec {
     /// Router prefix under `/rest_api/v1/`, e.g. `releases`, `auth/groups`.
@@ -161,6 +205,8 @@ pub struct Spec {
     pub id: &'static str,
     /// Allowed `ordering` keys and their SQL expressions.
     pub ordering: &'static [(&'static str, &'static str)],
+    /// Foreign keys that nested `ordering` keys (`base_product__short`) follow.
+    pub relations: &'static [Relation],
     /// `ORDER BY` list used without `ordering`.
     pub default_order: &'static str,
     pub actions: Actions,

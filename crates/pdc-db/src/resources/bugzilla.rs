@@ -65,6 +65,7 @@ pub static BUGZILLA_COMPONENTS: Spec = Spec {
         ("name", "b.name"),
         ("parent_component", "b.parent_pk"),
     ],
+    relations: &[],
     default_order: "b.id",
     actions: Actions::ALL,
     change_name: "bugzillacomponent",

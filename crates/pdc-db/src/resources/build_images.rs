@@ -146,6 +146,7 @@ pub static BUILD_IMAGES: Spec = Spec {
         ("md5", "b.md5"),
         ("test_result", "b.test_result_pk"),
     ],
+    relations: &[],
     default_order: "b.id",
     actions: Actions::ALL,
     change_name: "buildimage",
@@ -358,7 +359,7 @@ impl Resource for BuildImages {
         Ok(in_order(ids, rows))
     }
 
-    async fn export(conn: &mut PgConnection, id: i64, _value: Value) -> Result<Value> {
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, _value: Value) -> Result<Value> {
         export(conn, id).await
     }
 
@@ -822,6 +823,7 @@ pub static BUILD_IMAGE_RTT_TESTS: Spec = Spec {
         ("md5", "b.md5"),
         ("test_result", "b.test_result_pk"),
     ],
+    relations: &[],
     default_order: "b.id",
     actions: Actions {
         list: true,
@@ -876,7 +878,7 @@ impl Resource for BuildImageRttTests {
         ))
     }
 
-    async fn export(conn: &mut PgConnection, id: i64, _value: Value) -> Result<Value> {
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, _value: Value) -> Result<Value> {
         export(conn, id).await
     }
 

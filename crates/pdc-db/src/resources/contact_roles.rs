@@ -60,6 +60,7 @@ pub static CONTACT_ROLES: Spec = Spec {
         ("name", "r.name"),
         ("count_limit", "r.count_limit"),
     ],
+    relations: &[],
     default_order: "r.id",
     actions: Actions::ALL,
     change_name: "contactrole",

@@ -124,6 +124,7 @@ pub static GLOBAL_COMPONENTS: Spec = Spec {
             "(SELECT scm_url FROM upstream WHERE id = g.upstream_pk)",
         ),
     ],
+    relations: &[],
     default_order: "g.id",
     actions: Actions::ALL,
     change_name: "globalcomponent",
@@ -355,6 +356,7 @@ pub static GLOBAL_COMPONENT_LABELS: Spec = Spec {
         ("name", "l.name"),
         ("description", "l.description"),
     ],
+    relations: &[],
     default_order: "l.name",
     actions: Actions {
         update: false,

@@ -103,6 +103,7 @@ pub static IMAGES: Spec = Spec {
         ("sha256", "i.sha256"),
         ("subvariant", "i.subvariant"),
     ],
+    relations: &[],
     default_order: "i.id",
     actions: Actions::LIST,
     change_name: "image",

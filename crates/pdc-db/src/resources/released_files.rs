@@ -125,6 +125,7 @@ pub static RELEASED_FILES: Spec = Spec {
         ("zero_day_release", "f.zero_day_release"),
         ("obsolete", "f.obsolete"),
     ],
+    relations: &[],
     default_order: "f.id",
     actions: Actions::ALL,
     change_name: "releasedfiles",
@@ -213,7 +214,7 @@ impl Resource for ReleasedFiles {
         Ok(in_order(ids, values))
     }
 
-    async fn export(conn: &mut PgConnection, id: i64, _value: Value) -> Result<Value> {
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, _value: Value) -> Result<Value> {
         export(conn, id).await
     }
 

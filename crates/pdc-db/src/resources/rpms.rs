@@ -174,6 +174,7 @@ pub static RPMS: Spec = Spec {
         ("srpm_commit_hash", "p.srpm_commit_hash"),
         ("srpm_commit_branch", "p.srpm_commit_branch"),
     ],
+    relations: &[],
     default_order: "p.id",
     actions: Actions::NO_DELETE,
     change_name: "rpm",
@@ -375,7 +376,7 @@ impl Resource for Rpms {
         Ok(in_order(ids, values))
     }
 
-    async fn export(_conn: &mut PgConnection, _id: i64, value: Value) -> Result<Value> {
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, value: Value) -> Result<Value> {
         Ok(export(&value))
     }
 
