@@ -236,6 +236,36 @@ mod tests {
         assert_eq!(v("1.0-1"), v("1.0.post1"));
     }
 
+    /// The order setuptools 44 gives (equal versions grouped with `,`).
+    #[test]
+    fn same_order_as_pkg_resources() {
+        let expected = "abc|1.0_1|1.0-1.fc22|1.0-2.fc22|1.0~rc1|3.0-1.fc22|3.0-2.fc22|1.0.dev1|\
+            1.0a,1.0alpha|1.0a1|1.0-beta,1.0.beta|1.0b2|1.0rc1,1.0c1|1.0,1.0.0,0:1.0,v1.0|\
+            1.0+abc|1.0+5|1.0.post1,1.0-1|1.0.0.0.1|2.0|2.1a15|3.0pre1,3.0-rc1|3.0preview2|\
+            3.0-1|1!0.5|2:0.1";
+        let mut all: Vec<&str> = expected.split(['|', ',']).collect();
+        all.reverse();
+        all.sort_by_key(|a| v(a));
+        let mut groups: Vec<Vec<&str>> = Vec::new();
+        for x in all {
+            match groups.last_mut() {
+                Some(g) if v(g[0]) == v(x) => g.push(x),
+                _ => groups.push(vec![x]),
+            }
+        }
+        let compact = expected.replace(char::is_whitespace, "");
+        let want: Vec<Vec<&str>> = compact.split('|').map(|g| g.split(',').collect()).collect();
+        let sorted = |gs: Vec<Vec<&str>>| -> Vec<Vec<String>> {
+            gs.into_iter()
+                .map(|mut g| {
+                    g.sort_unstable();
+                    g.into_iter().map(str::to_string).collect()
+                })
+                .collect()
+        };
+        assert_eq!(sorted(groups), sorted(want));
+    }
+
     #[test]
     fn legacy_keys() {
         assert_eq!(
