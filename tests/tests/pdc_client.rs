@@ -173,6 +173,45 @@ async fn cli_release_commands() {
     PdcClient::for_target(&t).check_transcript("releases.txt");
 }
 
+/// rpms, images, build-images and build-image-rtt-tests through the CLI, text and --json,
+/// after importing the TP compose's images and creating build images with the library.
+#[tokio::test]
+async fn cli_package_commands() {
+    let t = Target::start().await;
+    let pdc = PdcClient::for_target(&t);
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/compose/pdc-TP-1.0-20150310.0/"
+    );
+    let out = pdc.lib(&format!(
+        r#"
+        import json
+        ci = json.load(open('{fixtures}composeinfo-0.3.json'))
+        im = json.load(open('{fixtures}images-1.2.json'))
+        client['rpc']['release']['import-from-composeinfo']._(ci)
+        emit(client['compose-images']._({{'release_id': 'tp-1.0', 'composeinfo': ci, 'image_manifest': im}}))
+        archive = {{'build_nvr': 'my-server-docker-1.0-27', 'name': 'tdl-x86_64.xml', 'size': 641,
+                    'md5': '22222222222222222222222222222222'}}
+        emit(client['build-images']._({{'image_id': 'my-server-docker-1.0-27', 'image_format': 'docker',
+                                       'md5': '0123456789abcdef0123456789abcdef', 'archives': [archive],
+                                       'releases': ['tp-1.0']}})['image_id'])
+        rpm = {{'name': 'bash-doc', 'epoch': 0, 'version': '1.2.3', 'release': '4.b2', 'arch': 'x86_64',
+               'srpm_name': 'bash', 'srpm_nevra': 'bash-0:1.2.3-4.b2.src'}}
+        emit(client['build-images']._({{'image_id': 'my-client-docker', 'image_format': 'docker',
+                                       'md5': 'abcdef0123456789abcdef0123456789', 'rpms': [rpm]}})['rpms'])
+        "#
+    ));
+    assert_emitted(
+        &out,
+        &json!([
+            {"compose": "TP-1.0-20150310.0", "imported images": 4},
+            "my-server-docker-1.0-27",
+            ["bash-doc-0:1.2.3-4.b2.x86_64.rpm"]
+        ]),
+    );
+    pdc.check_transcript("packages.txt");
+}
+
 /// The library on the release resources: create through `client['products']._({...})`,
 /// reads through attribute and item access, PATCH, paging helpers and filters.
 #[tokio::test]

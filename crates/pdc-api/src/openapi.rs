@@ -284,6 +284,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 "date-time YYYY-MM-DD[ HH:MM[:SS]][TZ]",
             ),
             FilterKind::Number => (Schema::Object(typed(Type::String, false).build()), "number"),
+            FilterKind::Ids(_) => (
+                Schema::Object(typed(Type::String, false).build()),
+                "single value",
+            ),
             FilterKind::UnlessGiven => (
                 Schema::Object(typed(Type::String, false).build()),
                 "presence lifts the restriction, whatever the value",

@@ -101,9 +101,36 @@ fn multi_values(vals: &[&str]) -> Vec<String> {
     vals.iter().map(|v| v.to_string()).collect()
 }
 
+/// Ids computed by the `FilterKind::Ids` filters of a request, by param.
+type Resolved = Vec<(&'static str, Vec<i64>)>;
+
+/// Runs the code of the request's `FilterKind::Ids` filters.
+async fn resolve_ids(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+) -> Result<Resolved> {
+    let mut out = Vec::new();
+    for filter in spec.filters {
+        if let FilterKind::Ids(compute) = filter.kind
+            && let Some(last) = values(params, filter.param).last().copied()
+            && !last.is_empty()
+            && let Some(ids) = compute(&mut *conn, last).await?
+        {
+            out.push((filter.param, ids));
+        }
+    }
+    Ok(out)
+}
+
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
 /// ignores the given values.
-fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) -> Result<()> {
+fn push_filter(
+    qb: &mut QueryBuilder<Postgres>,
+    filter: &Filter,
+    vals: &[&str],
+    resolved: &Resolved,
+) -> Result<()> {
     let last = vals.last().copied().unwrap_or("");
     let sql = filter.sql;
     match filter.kind {
@@ -239,6 +266,14 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
         }
         // Given: lifted; the absent case is handled by `push_where`.
         FilterKind::UnlessGiven => {}
+        // Not resolved (validation only, or an empty value): no condition.
+        FilterKind::Ids(_) => {
+            if let Some((_, ids)) = resolved.iter().find(|(p, _)| *p == filter.param) {
+                qb.push(" AND (");
+                push_template(qb, sql, ids.clone());
+                qb.push(")");
+            }
+        }
         FilterKind::StrictBool { false_sql } => {
             let cond = match last {
                 "" => return Ok(()),
@@ -295,6 +330,7 @@ fn push_where(
     spec: &Spec,
     params: &[(String, String)],
     scope: Option<Scope>,
+    resolved: &Resolved,
 ) -> Result<()> {
     qb.push(" WHERE TRUE");
     if let Some(scope) = scope {
@@ -305,7 +341,7 @@ fn push_where(
     for filter in spec.filters {
         let vals = values(params, filter.param);
         if !vals.is_empty() {
-            push_filter(qb, filter, &vals)?;
+            push_filter(qb, filter, &vals, resolved)?;
         } else if matches!(filter.kind, FilterKind::UnlessGiven) {
             qb.push(" AND (").push(filter.sql).push(")");
         }
@@ -456,7 +492,7 @@ fn join_not_permitted(keyword: &str, field: &str) -> Error {
 /// Checks filters and ordering without running anything (for early errors).
 pub fn validate(spec: &Spec, params: &[(String, String)]) -> Result<()> {
     let mut qb = QueryBuilder::new("");
-    push_where(&mut qb, spec, params, None)?;
+    push_where(&mut qb, spec, params, None, &Vec::new())?;
     ordering_terms(spec, params)?;
     Ok(())
 }
@@ -477,9 +513,10 @@ pub async fn matches(
     id: i64,
 ) -> Result<bool> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT EXISTS (SELECT 1 FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, None)?;
+    push_where(&mut qb, spec, params, None, &resolved)?;
     qb.push(" AND ")
         .push(spec.id)
         .push(" = ")
@@ -499,9 +536,10 @@ pub async fn count(
     scope: Option<Scope>,
 ) -> Result<i64> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, scope)?;
+    push_where(&mut qb, spec, params, scope, &resolved)?;
     qb.build_query_scalar::<i64>()
         .fetch_one(&mut *conn)
         .await
@@ -517,9 +555,10 @@ pub async fn ids(
     page: Option<(i64, i64)>,
 ) -> Result<Vec<i64>> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", spec.id, spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, scope)?;
+    push_where(&mut qb, spec, params, scope, &resolved)?;
     qb.push(" ORDER BY ");
     match ordering_terms(spec, params)? {
         Some(terms) => {

@@ -91,7 +91,18 @@ pub enum FilterKind {
     /// that holds unless the parameter is present, whatever its value;
     /// `sql` has no bind.
     UnlessGiven,
+    /// Single value (last wins; empty: ignored) whose matching row ids are
+    /// computed by code with database access (for rules SQL cannot state,
+    /// e.g. Python version comparisons); `sql` binds them as `bigint[]`.
+    /// The code may also answer `None`: no condition.
+    Ids(IdsFn),
 }
+
+/// Computes the ids a `FilterKind::Ids` filter lets through for one value.
+pub type IdsFn = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    &'c str,
+) -> futures::future::BoxFuture<'c, pdc_core::Result<Option<Vec<i64>>>>;
 
 #[derive(Clone, Copy)]
 pub struct Filter {

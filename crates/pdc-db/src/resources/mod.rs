@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bugzilla;
+pub mod build_images;
 pub mod changesets;
 pub mod common;
 pub mod component_branches;
@@ -12,12 +13,15 @@ pub mod contact_roles;
 pub mod contacts;
 pub mod cpes;
 pub mod global_components;
+pub mod images;
 pub mod masks;
 pub mod products;
 pub mod release_components;
 pub mod release_groups;
 pub mod release_rpc;
+pub mod released_files;
 pub mod releases;
 pub mod repository;
+pub mod rpms;
 pub mod upstreams;
 pub mod variants;
