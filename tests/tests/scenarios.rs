@@ -126,4 +126,5 @@ scenarios!(
     component_labels,
     release_components,
     bugzilla_components,
+    composes,
 );

@@ -101,6 +101,20 @@ fn multi_values(vals: &[&str]) -> Vec<String> {
     vals.iter().map(|v| v.to_string()).collect()
 }
 
+/// ` AND (<sql with the list bound>)`, or ` AND (FALSE)` for no values.
+fn push_any<T>(qb: &mut QueryBuilder<Postgres>, sql: &str, list: Vec<T>)
+where
+    Vec<T>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Clone + Send + 'static,
+{
+    qb.push(" AND (");
+    if list.is_empty() {
+        qb.push("FALSE");
+    } else {
+        push_template(qb, sql, list);
+    }
+    qb.push(")");
+}
+
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
 /// ignores the given values.
 fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) -> Result<()> {
@@ -109,12 +123,28 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
     match filter.kind {
         FilterKind::Multi | FilterKind::Regex => {
             let list = multi_values(vals);
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
+            push_any(qb, sql, list);
+        }
+        FilterKind::MultiMapped { map } => {
+            let list = multi_values(vals)
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Ok(String::new())
+                    } else {
+                        map(v)
+                    }
+                })
+                .collect::<Result<Vec<String>>>()?;
+            push_any(qb, sql, list);
+        }
+        FilterKind::Parsed { parse } => {
+            if last.is_empty() {
+                return Ok(());
             }
+            let parts = parse(last)?;
+            qb.push(" AND (");
+            push_template(qb, sql, parts);
             qb.push(")");
         }
         FilterKind::MultiJoin => {
@@ -128,13 +158,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
                 .iter()
                 .map(|v| v.to_lowercase())
                 .collect();
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
-            }
-            qb.push(")");
+            push_any(qb, sql, list);
         }
         FilterKind::MultiInt => {
             let mut ints = Vec::new();
@@ -149,13 +173,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
                     }
                 }
             }
-            qb.push(" AND (");
-            if ints.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, ints);
-            }
-            qb.push(")");
+            push_any(qb, sql, ints);
         }
         FilterKind::Bool => {
             if last.is_empty() {
@@ -239,6 +257,8 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
         }
         // Given: lifted; the absent case is handled by `push_where`.
         FilterKind::UnlessGiven => {}
+        // Handled by `push_where` (a group) or by their group.
+        FilterKind::Combined { .. } | FilterKind::PartOf => {}
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");
@@ -289,6 +309,18 @@ fn push_where(
         qb.push(")");
     }
     for filter in spec.filters {
+        if let FilterKind::Combined { params: group } = filter.kind {
+            let vals: Vec<String> = group
+                .iter()
+                .map(|p| values(params, p).last().copied().unwrap_or("").to_string())
+                .collect();
+            if vals.iter().any(|v| !v.is_empty()) {
+                qb.push(" AND (");
+                push_template(qb, filter.sql, vals);
+                qb.push(")");
+            }
+            continue;
+        }
         let vals = values(params, filter.param);
         if !vals.is_empty() {
             push_filter(qb, filter, &vals)?;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod component_labels;
 pub mod compose_import;
+pub mod composes;
 pub mod release_rpc;
 pub mod root;
 
@@ -14,5 +15,6 @@ pub fn entries() -> Vec<Entry> {
     v.extend(release_rpc::entries());
     v.extend(compose_import::entries());
     v.extend(component_labels::entries());
+    v.extend(composes::entries());
     v
 }
