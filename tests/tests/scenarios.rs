@@ -127,4 +127,5 @@ scenarios!(
     release_components,
     bugzilla_components,
     composes,
+    rpm_mapping,
 );

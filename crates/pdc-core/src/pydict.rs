@@ -63,6 +63,41 @@ pub fn order<'a>(keys: &[&'a str], dicts: usize) -> Vec<&'a str> {
     keys
 }
 
+/// Keys of a dict display (`{"a": .., "b": ..}` in Python source), in
+/// iteration order: CPython 2.7 presizes such a dict when it has more than
+/// five keys (no resize happens below eleven).
+pub fn literal_order<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+    let n = keys.len();
+    if n <= 5 || n > 10 {
+        return order(keys, 1);
+    }
+    let mut size = 8;
+    while size <= n {
+        size <<= 1;
+    }
+    let mut slots: Vec<Option<&str>> = vec![None; size];
+    for key in keys {
+        place(&mut slots, key);
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// A JSON object built from a Python dict display, keys in its iteration order.
+pub fn literal(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            Value::Object(
+                literal_order(&keys)
+                    .into_iter()
+                    .map(|k| (k.to_string(), map[k].clone()))
+                    .collect(),
+            )
+        }
+        other => other.clone(),
+    }
+}
+
 /// A parsed JSON value as CPython 2.7's `json.loads` gives it back: every
 /// object in its dict's iteration order.
 pub fn reordered(value: &Value) -> Value {

@@ -6,6 +6,7 @@ pub mod compose_import;
 pub mod composes;
 pub mod release_rpc;
 pub mod root;
+pub mod rpm_mapping;
 
 use crate::registry::Entry;
 
@@ -16,5 +17,6 @@ pub fn entries() -> Vec<Entry> {
     v.extend(compose_import::entries());
     v.extend(component_labels::entries());
     v.extend(composes::entries());
+    v.extend(rpm_mapping::entries());
     v
 }

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod cpes;
 pub mod global_components;
 pub mod masks;
+pub mod overrides;
 pub mod products;
 pub mod release_components;
 pub mod release_groups;
