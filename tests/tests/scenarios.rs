@@ -128,4 +128,5 @@ scenarios!(
     bugzilla_components,
     composes,
     rpm_mapping,
+    compose_rpc,
 );

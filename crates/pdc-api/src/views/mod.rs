@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod component_labels;
 pub mod compose_import;
+pub mod compose_rpc;
 pub mod composes;
 pub mod release_rpc;
 pub mod root;
@@ -18,5 +19,6 @@ pub fn entries() -> Vec<Entry> {
     v.extend(component_labels::entries());
     v.extend(composes::entries());
     v.extend(rpm_mapping::entries());
+    v.extend(compose_rpc::entries());
     v
 }
