@@ -129,4 +129,5 @@ scenarios!(
     composes,
     rpm_mapping,
     compose_rpc,
+    compose_qe,
 );

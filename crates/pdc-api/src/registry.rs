@@ -9,6 +9,7 @@ use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
+use pdc_db::resources::compose_qe::{ComposeImageRttTests, ComposeTreeRttTests};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
@@ -143,6 +144,8 @@ pub fn entries() -> Vec<Entry> {
         engine::<ReleaseComponentTypes>(),
         engine::<ReleaseComponents>(),
         engine::<BugzillaComponents>(),
+        engine::<ComposeTreeRttTests>(),
+        engine::<ComposeImageRttTests>(),
     ];
     v.extend(crate::views::entries());
     v

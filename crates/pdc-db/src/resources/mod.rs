@@ -5,6 +5,7 @@ pub mod bugzilla;
 pub mod changesets;
 pub mod common;
 pub mod component_contacts;
+pub mod compose_qe;
 pub mod compose_rpc;
 pub mod composes;
 pub mod contact_roles;
