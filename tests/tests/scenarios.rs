@@ -130,4 +130,5 @@ scenarios!(
     rpm_mapping,
     compose_rpc,
     compose_qe,
+    tree_locations,
 );

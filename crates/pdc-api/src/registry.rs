@@ -9,7 +9,9 @@ use pdc_db::resources::bugzilla::BugzillaComponents;
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
-use pdc_db::resources::compose_qe::{ComposeImageRttTests, ComposeTreeRttTests};
+use pdc_db::resources::compose_qe::{
+    ComposeImageRttTests, ComposeTreeLocations, ComposeTreeRttTests,
+};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
@@ -146,6 +148,7 @@ pub fn entries() -> Vec<Entry> {
         engine::<BugzillaComponents>(),
         engine::<ComposeTreeRttTests>(),
         engine::<ComposeImageRttTests>(),
+        engine::<ComposeTreeLocations>(),
     ];
     v.extend(crate::views::entries());
     v
