@@ -370,3 +370,22 @@ async fn library_contacts() {
     ]);
     assert_emitted(&out, &expected);
 }
+
+/// compose-full-import, compose, compose-tree-locations and compose-image-rtt-tests
+/// through the CLI, text and --json. The import reads PDC's own test compose
+/// (composeinfo 0.3, rpms and images 1.2) from files.
+#[tokio::test]
+async fn cli_compose_commands() {
+    let t = Target::start().await;
+    if let Some(s) = &t.server {
+        s.sql("INSERT INTO location (name, short) VALUES ('Nay', 'NAY'), ('Brq', 'BRQ')");
+        s.sql("INSERT INTO scheme (name) VALUES ('nfs'), ('http')");
+    }
+    let pdc = PdcClient::for_target(&t);
+    let dir = pdc_tests::repo_root().join("../shared/fixtures/compose/pdc-TP-1.0-20150310.0");
+    for name in ["composeinfo-0.3.json", "rpms-1.2.json", "images-1.2.json"] {
+        let data = std::fs::read(dir.join(name)).expect("compose fixture");
+        pdc.put_file(name, &data);
+    }
+    pdc.check_transcript("composes.txt");
+}

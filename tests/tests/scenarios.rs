@@ -137,4 +137,9 @@ scenarios!(
     component_relationships,
     release_clone_components,
     component_branches,
+    composes,
+    rpm_mapping,
+    compose_rpc,
+    compose_qe,
+    tree_locations,
 );
