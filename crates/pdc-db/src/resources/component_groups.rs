@@ -5,7 +5,7 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{
-    Default, Field, Kind, Op, Ref, check_model_lengths, parse_body, py_iter, py_str, py_type,
+    Default, Field, Kind, Op, Ref, check_model_lengths, parse_body, py_str, py_type,
 };
 use pdc_core::{Error, Result, pydict};
 use serde_json::{Map, Value, json};
@@ -169,12 +169,14 @@ async fn component_refs(
 ) -> Result<Option<Vec<ComponentRef>>> {
     let items: Vec<Value> = match value {
         Value::Array(items) => items.clone(),
-        // A dict iterates over its keys.
-        Value::Object(_) => py_iter(value)
-            .unwrap_or_default()
-            .into_iter()
-            .map(Value::String)
-            .collect(),
+        // A dict iterates over its keys, in Python 2 dict order.
+        Value::Object(map) => {
+            let keys: Vec<&String> = map.keys().collect();
+            pdc_core::pyrepr::py2_iter(&keys)
+                .into_iter()
+                .map(|k| Value::String(k.to_string()))
+                .collect()
+        }
         other => {
             errors.add(
                 field,
