@@ -400,11 +400,13 @@ fn mapping_docs(paths: &mut Paths) {
             "compose_rpm_mapping_bulk_update",
         ),
     ] {
-        paths.add_path_operation(
+        // One operation per method: operation ids must be unique.
+        for (method, verb) in [(HttpMethod::Put, "put"), (HttpMethod::Patch, "patch")] {
+            paths.add_path_operation(
             path,
-            vec![HttpMethod::Put, HttpMethod::Patch],
+            vec![method],
             rpc_operation(
-                id,
+                &format!("{id}_{verb}"),
                 "Change RPM mappings through overrides",
                 "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions. PATCH: list of \
                  actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, comment, do_not_delete, \
@@ -413,6 +415,7 @@ fn mapping_docs(paths: &mut Paths) {
                 &[400, 401, 403, 404, 405, 406, 415],
             ),
         );
+        }
     }
 }
 
