@@ -189,6 +189,31 @@ pub fn rpc_operation(
     errors(ok("201", ok_text, any(), op), codes).build()
 }
 
+/// A write special endpoint with path parameters, taking and answering
+/// free-form JSON; `answers` are its success codes and their meaning.
+pub fn write_operation(
+    id: &str,
+    summary: &str,
+    description: &str,
+    path_params: &[&str],
+    answers: &[(&str, &str)],
+    codes: &[u16],
+) -> Operation {
+    let mut op = OperationBuilder::new()
+        .tag("rpc")
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .description(Some(description))
+        .request_body(Some(body(any())));
+    for name in path_params {
+        op = op.parameter(path_param(name, true));
+    }
+    for (code, text) in answers {
+        op = ok(code, text, any(), op);
+    }
+    errors(op, codes).build()
+}
+
 /// A GET special endpoint answering free-form JSON, with path parameters.
 pub fn read_operation(
     id: &str,

@@ -25,7 +25,7 @@ use crate::engine::{
 };
 use crate::error::error_response;
 use crate::http::{empty_response, json_response, set_header};
-use crate::openapi::{Doc, read_operation, rpc_operation};
+use crate::openapi::{Doc, read_operation, rpc_operation, write_operation};
 use crate::query;
 use crate::registry::{Entry, RootLink, engine, resource_name};
 
@@ -390,31 +390,34 @@ fn mapping_docs(paths: &mut Paths) {
             &[400, 404, 406],
         ),
     );
-    for (path, id) in [
+    for (path, id, params) in [
         (
             "/rest_api/v1/composes/{compose_id}/rpm-mapping/{package}/",
             "compose_rpm_mapping_update",
+            &["compose_id", "package"][..],
         ),
         (
             "/rest_api/v1/composes/{compose_id}/rpm-mapping/",
             "compose_rpm_mapping_bulk_update",
+            &["compose_id"][..],
         ),
     ] {
         // One operation per method: operation ids must be unique.
         for (method, verb) in [(HttpMethod::Put, "put"), (HttpMethod::Patch, "patch")] {
             paths.add_path_operation(
-            path,
-            vec![method],
-            rpc_operation(
-                &format!("{id}_{verb}"),
-                "Change RPM mappings through overrides",
-                "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions. PATCH: list of \
-                 actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, comment, do_not_delete, \
-                 include (create only)}`.",
-                "The actions, or nothing (204).",
-                &[400, 401, 403, 404, 405, 406, 415],
-            ),
-        );
+                path,
+                vec![method],
+                write_operation(
+                    &format!("{id}_{verb}"),
+                    "Change RPM mappings through overrides",
+                    "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions. PATCH: \
+                     list of actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, \
+                     comment, do_not_delete, include (create only)}`.",
+                    params,
+                    &[("200", "The actions."), ("204", "Actions applied.")],
+                    &[400, 401, 403, 404, 405, 406, 415],
+                ),
+            );
         }
     }
 }
