@@ -35,7 +35,12 @@ fn place<'a>(slots: &mut [Option<&'a str>], key: &'a str) {
 
 /// Keys of a new dict filled by inserting `keys` in this order, as it iterates.
 fn filled<'a>(keys: &[&'a str]) -> Vec<&'a str> {
-    let mut slots: Vec<Option<&str>> = vec![None; 8];
+    filled_from(8, keys)
+}
+
+/// As [`filled`], for a dict whose table starts with `size` slots.
+fn filled_from<'a>(size: usize, keys: &[&'a str]) -> Vec<&'a str> {
+    let mut slots: Vec<Option<&str>> = vec![None; size];
     for (n, key) in keys.iter().enumerate() {
         place(&mut slots, key);
         let used = n + 1;
@@ -64,22 +69,17 @@ pub fn order<'a>(keys: &[&'a str], dicts: usize) -> Vec<&'a str> {
 }
 
 /// Keys of a dict display (`{"a": .., "b": ..}` in Python source), in
-/// iteration order: CPython 2.7 presizes such a dict when it has more than
-/// five keys (no resize happens below eleven).
+/// iteration order: CPython 2.7 presizes such a dict to more slots than
+/// keys when it has more than five (it still grows as usual when full).
 pub fn literal_order<'a>(keys: &[&'a str]) -> Vec<&'a str> {
     let n = keys.len();
-    if n <= 5 || n > 10 {
-        return order(keys, 1);
-    }
     let mut size = 8;
-    while size <= n {
-        size <<= 1;
+    if n > 5 {
+        while size <= n {
+            size <<= 1;
+        }
     }
-    let mut slots: Vec<Option<&str>> = vec![None; size];
-    for key in keys {
-        place(&mut slots, key);
-    }
-    slots.into_iter().flatten().collect()
+    filled_from(size, keys)
 }
 
 /// A JSON object built from a Python dict display, keys in its iteration order.

@@ -106,6 +106,16 @@ pub trait Resource: Send + Sync + 'static {
         not_supported()
     }
 
+    /// What the changeset records for object `id` when PDC logs its model's
+    /// `export()` rather than its representation; `None` (the default):
+    /// the representation.
+    fn export(
+        _conn: &mut PgConnection,
+        _id: i64,
+    ) -> impl Future<Output = Result<Option<Value>>> + Send {
+        async { Ok(None) }
+    }
+
     /// Create for resources whose POST may also find an existing object
     /// (get-or-create); by default every create makes a new one.
     fn create_or_find(

@@ -388,8 +388,13 @@ pub(super) async fn create_in<R: Resource>(
     match R::create_or_find(&mut tx.writer(&call.ctx), body).await? {
         Created::New(id) => {
             let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
-            tx.changes
-                .add_object(R::SPEC.change_name, id, None, Some(&value));
+            let logged = R::export(tx.conn(), id).await?;
+            tx.changes.add_object(
+                R::SPEC.change_name,
+                id,
+                None,
+                Some(logged.as_ref().unwrap_or(&value)),
+            );
             Ok((value, None))
         }
         Created::Existing { id, warning } => Ok((
@@ -417,10 +422,16 @@ pub(super) async fn update_in<R: Resource>(
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old_logged = R::export(tx.conn(), id).await?;
     let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
     let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
-    tx.changes
-        .add_object(R::SPEC.change_name, id, Some(&old), Some(&new));
+    let new_logged = R::export(tx.conn(), id).await?;
+    tx.changes.add_object(
+        R::SPEC.change_name,
+        id,
+        Some(old_logged.as_ref().unwrap_or(&old)),
+        Some(new_logged.as_ref().unwrap_or(&new)),
+    );
     Ok(new)
 }
 
@@ -432,6 +443,7 @@ pub(super) async fn delete_in<R: Resource>(
 ) -> Result<()> {
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), id).await?.unwrap_or(old);
     R::delete(&mut tx.writer(&call.ctx), id).await?;
     tx.changes
         .add_object(R::SPEC.change_name, id, Some(&old), None);
