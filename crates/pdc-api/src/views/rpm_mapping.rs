@@ -17,6 +17,8 @@ use pdc_db::resources::overrides::{
 use serde_json::{Map, Value, json};
 use utoipa::openapi::Paths;
 use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder};
 
 use crate::App;
 use crate::auth::Identity;
@@ -390,29 +392,38 @@ fn mapping_docs(paths: &mut Paths) {
             &[400, 404, 406],
         ),
     );
-    for (path, id) in [
+    for (path, id, params) in [
         (
             "/rest_api/v1/composes/{compose_id}/rpm-mapping/{package}/",
             "compose_rpm_mapping_update",
+            &["compose_id", "package"][..],
         ),
         (
             "/rest_api/v1/composes/{compose_id}/rpm-mapping/",
             "compose_rpm_mapping_bulk_update",
+            &["compose_id"][..],
         ),
     ] {
-        paths.add_path_operation(
-            path,
-            vec![HttpMethod::Put, HttpMethod::Patch],
-            rpc_operation(
-                id,
-                "Change RPM mappings through overrides",
-                "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions. PATCH: list of \
-                 actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, comment, do_not_delete, \
-                 include (create only)}`.",
-                "The actions, or nothing (204).",
-                &[400, 401, 403, 404, 405, 406, 415],
-            ),
+        let mut op = read_operation(
+            id,
+            "Change RPM mappings through overrides",
+            "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions (200). PATCH on a \
+             package: list of actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, comment, \
+             do_not_delete, include (create only)}` (204); bulk PATCH runs the PUT logic.",
+            params,
+            &[400, 401, 403, 404, 405, 406, 415],
         );
+        op.request_body = Some(RefOr::T(
+            RequestBodyBuilder::new()
+                .content("application/json", ContentBuilder::new().build())
+                .required(Some(Required::True))
+                .build(),
+        ));
+        op.responses.responses.insert(
+            "204".into(),
+            RefOr::T(ResponseBuilder::new().description("Applied.").build()),
+        );
+        paths.add_path_operation(path, vec![HttpMethod::Put, HttpMethod::Patch], op);
     }
 }
 
@@ -432,16 +443,22 @@ fn release_docs(paths: &mut Paths) {
 }
 
 fn clone_docs(paths: &mut Paths) {
-    paths.add_path_operation(
-        CLONE,
-        vec![HttpMethod::Post],
-        rpc_operation(
-            "rpc_overrides_rpm_clone",
-            "Copy RPM overrides from one release to another",
-            "Body: `source_release_id`, `target_release_id`, optional `variant`, `arch`, `srpm_name`, \
-             `rpm_name`, `rpm_arch` filters. Answers 201 with the new overrides, 200 when all exist.",
-            "The new overrides.",
-            &[400, 401, 403, 404, 405, 406, 415],
+    let mut op = rpc_operation(
+        "rpc_overrides_rpm_clone",
+        "Copy RPM overrides from one release to another",
+        "Body: `source_release_id`, `target_release_id`, optional `variant`, `arch`, `srpm_name`, \
+         `rpm_name`, `rpm_arch` filters. Answers 201 with the new overrides, 200 when all exist.",
+        "The new overrides.",
+        &[400, 401, 403, 404, 405, 406, 415],
+    );
+    op.responses.responses.insert(
+        "200".into(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("All of them exist already: `{\"detail\": ...}`.")
+                .content("application/json", ContentBuilder::new().build())
+                .build(),
         ),
     );
+    paths.add_path_operation(CLONE, vec![HttpMethod::Post], op);
 }
