@@ -17,6 +17,7 @@ use pdc_db::resources::overrides::{
 use serde_json::{Map, Value, json};
 use utoipa::openapi::Paths;
 use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 
 use crate::App;
 use crate::auth::Identity;
@@ -410,11 +411,12 @@ fn mapping_docs(paths: &mut Paths) {
                 write_operation(
                     &format!("{id}_{verb}"),
                     "Change RPM mappings through overrides",
-                    "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions. PATCH: \
-                     list of actions `{action, variant, arch, srpm_name, rpm_name, rpm_arch, \
-                     comment, do_not_delete, include (create only)}`.",
+                    "PUT: wanted mapping (bulk: `{package: mapping}`), answers the actions (200). \
+                     PATCH on a package: list of actions `{action, variant, arch, srpm_name, \
+                     rpm_name, rpm_arch, comment, do_not_delete, include (create only)}` (204); \
+                     bulk PATCH runs the PUT logic.",
                     params,
-                    &[("200", "The actions."), ("204", "Actions applied.")],
+                    &[("200", "The actions."), ("204", "Applied.")],
                     &[400, 401, 403, 404, 405, 406, 415],
                 ),
             );
@@ -438,16 +440,22 @@ fn release_docs(paths: &mut Paths) {
 }
 
 fn clone_docs(paths: &mut Paths) {
-    paths.add_path_operation(
-        CLONE,
-        vec![HttpMethod::Post],
-        rpc_operation(
-            "rpc_overrides_rpm_clone",
-            "Copy RPM overrides from one release to another",
-            "Body: `source_release_id`, `target_release_id`, optional `variant`, `arch`, `srpm_name`, \
-             `rpm_name`, `rpm_arch` filters. Answers 201 with the new overrides, 200 when all exist.",
-            "The new overrides.",
-            &[400, 401, 403, 404, 405, 406, 415],
+    let mut op = rpc_operation(
+        "rpc_overrides_rpm_clone",
+        "Copy RPM overrides from one release to another",
+        "Body: `source_release_id`, `target_release_id`, optional `variant`, `arch`, `srpm_name`, \
+         `rpm_name`, `rpm_arch` filters. Answers 201 with the new overrides, 200 when all exist.",
+        "The new overrides.",
+        &[400, 401, 403, 404, 405, 406, 415],
+    );
+    op.responses.responses.insert(
+        "200".into(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("All of them exist already: `{\"detail\": ...}`.")
+                .content("application/json", ContentBuilder::new().build())
+                .build(),
         ),
     );
+    paths.add_path_operation(CLONE, vec![HttpMethod::Post], op);
 }

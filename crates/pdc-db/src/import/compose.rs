@@ -114,8 +114,12 @@ pub async fn ensure_compose(
     .fetch_one(&mut *w.conn)
     .await
     .db()?;
-    w.changes
-        .add("compose", pk, None, Some(&json!({"compose_id": c.id})));
+    w.changes.add(
+        "compose",
+        pk,
+        None,
+        Some(&json!({"id": pk, "compose_id": c.id})),
+    );
     Ok(Target {
         pk,
         compose_id: c.id.clone(),

@@ -1,8 +1,8 @@
 //! QE results of compose trees (`compose-tree-rtt-tests/`) and images
 //! (`compose-image-rtt-tests/`).
 
-use pdc_core::Result;
 use pdc_core::fields::{Field, Kind, Op, Ref, check_model_lengths, parse_body};
+use pdc_core::{Result, pydict};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
@@ -98,6 +98,16 @@ pub static COMPOSE_TREE_RTT_TESTS: Spec = Spec {
           `passed` or `failed`. Only `test_result` can be changed.",
 };
 
+impl ComposeTreeRttTests {
+    async fn fetch_value(conn: &mut PgConnection, id: i64) -> Result<Option<Value>> {
+        let ctx = Ctx {
+            base_url: String::new(),
+            settings: Default::default(),
+        };
+        Ok(Self::fetch(conn, &ctx, &[id]).await?.pop())
+    }
+}
+
 impl Resource for ComposeTreeRttTests {
     const SPEC: &'static Spec = &COMPOSE_TREE_RTT_TESTS;
 
@@ -141,6 +151,10 @@ impl Resource for ComposeTreeRttTests {
                 })
                 .collect(),
         ))
+    }
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        Ok(tree_rtt_export(conn, id).await?.unwrap_or(repr))
     }
 
     async fn update(w: &mut Write<'_>, id: i64, body: &Map<String, Value>, op: Op) -> Result<i64> {
@@ -264,6 +278,10 @@ impl Resource for ComposeImageRttTests {
                 })
                 .collect(),
         ))
+    }
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        Ok(image_rtt_export(conn, id).await?.unwrap_or(repr))
     }
 
     async fn update(w: &mut Write<'_>, id: i64, body: &Map<String, Value>, op: Op) -> Result<i64> {
@@ -604,6 +622,10 @@ impl Resource for ComposeTreeLocations {
     async fn delete(w: &mut Write<'_>, id: i64) -> Result<()> {
         crate::resource::delete_by_id(w.conn, "compose_tree", id).await
     }
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        Ok(tree_location_export(conn, id).await?.unwrap_or(repr))
+    }
 }
 
 async fn set_synced(conn: &mut PgConnection, tree: i64, categories: &[i64]) -> Result<()> {
@@ -624,4 +646,50 @@ async fn set_synced(conn: &mut PgConnection, tree: i64, categories: &[i64]) -> R
     .await
     .db()?;
     Ok(())
+}
+
+/// What PDC logs of the object (its model export), if it exists.
+async fn tree_rtt_export(conn: &mut PgConnection, id: i64) -> Result<Option<Value>> {
+    let ctx_free = ComposeTreeRttTests::fetch_value(conn, id).await?;
+    Ok(ctx_free.map(|v| {
+        pydict::literal(&json!({
+            "compose": v["compose"], "variant": v["variant"], "arch": v["arch"],
+            "rtt_testing_status": v["test_result"],
+        }))
+    }))
+}
+
+/// What PDC logs of the object (its model export), if it exists.
+async fn image_rtt_export(conn: &mut PgConnection, id: i64) -> Result<Option<Value>> {
+    let r = sqlx::query!(
+        "SELECT c.compose_id, v.variant_uid, a.name AS arch, i.file_name, p.path,
+                    ts.name AS state
+             FROM compose_image ci
+             JOIN compose_variant_arch va ON va.id = ci.variant_arch_pk
+             JOIN compose_variant v ON v.id = va.variant_pk
+             JOIN compose c ON c.id = v.compose_pk JOIN arch a ON a.id = va.arch_pk
+             JOIN image i ON i.id = ci.image_pk JOIN path p ON p.id = ci.path_pk
+             JOIN testing_state ts ON ts.id = ci.rtt_test_result_pk
+             WHERE ci.id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+    .db()?;
+    Ok(r.map(|r| {
+        pydict::literal(&json!({
+            "compose": r.compose_id, "variant": r.variant_uid, "arch": r.arch,
+            "file_name": r.file_name, "path": r.path, "test_result": r.state,
+        }))
+    }))
+}
+
+/// What PDC logs of the object (its model export), if it exists.
+async fn tree_location_export(conn: &mut PgConnection, id: i64) -> Result<Option<Value>> {
+    let ctx = Ctx {
+        base_url: String::new(),
+        settings: Default::default(),
+    };
+    let v = ComposeTreeLocations::fetch(conn, &ctx, &[id]).await?.pop();
+    Ok(v.map(|v| pydict::literal(&v)))
 }

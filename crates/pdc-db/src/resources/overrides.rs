@@ -166,6 +166,10 @@ impl Resource for OverridesRpm {
     async fn delete(w: &mut Write<'_>, id: i64) -> Result<()> {
         delete_by_id(w.conn, "override_rpm", id).await
     }
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        Ok(override_export(conn, id).await?.unwrap_or(repr))
+    }
 }
 
 pub async fn fetch_overrides(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Value>> {
@@ -252,16 +256,18 @@ pub async fn clear(w: &mut Write<'_>, body: &Map<String, Value>) -> Result<Vec<V
     Ok(values)
 }
 
-/// Python 2 `str()` of a serializer's ReturnDict (an OrderedDict).
+/// Python 2 text of a serializer's data as a plain dict (keys in its
+/// iteration order, text values as unicode).
 fn serializer_repr(v: &Value) -> String {
     let Value::Object(m) = v else {
         return "null".into();
     };
-    let items: Vec<String> = m
-        .iter()
-        .map(|(k, v)| format!("('{k}', {})", pdc_core::fields::py_repr(v)))
+    let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+    let items: Vec<String> = pydict::order(&keys, 1)
+        .into_iter()
+        .map(|k| format!("'{k}': {}", pdc_core::fields::py_repr(&m[k])))
         .collect();
-    format!("ReturnDict([{}])", items.join(", "))
+    format!("{{{}}}", items.join(", "))
 }
 
 // ---------------------------------------------------------------- RPM mapping
@@ -890,4 +896,16 @@ pub async fn clone(w: &mut Write<'_>, body: &Map<String, Value>) -> Result<(u16,
         ));
     }
     Ok((201, Value::Array(created)))
+}
+
+/// What PDC logs of the object (its model export), if it exists.
+async fn override_export(conn: &mut PgConnection, id: i64) -> Result<Option<Value>> {
+    let Some(v) = fetch_overrides(conn, &[id]).await?.pop() else {
+        return Ok(None);
+    };
+    Ok(Some(pydict::literal(&json!({
+        "release_id": v["release"], "variant": v["variant"], "arch": v["arch"],
+        "srpm_name": v["srpm_name"], "rpm_name": v["rpm_name"], "rpm_arch": v["rpm_arch"],
+        "include": v["include"], "comment": v["comment"], "do_not_delete": v["do_not_delete"],
+    }))))
 }
