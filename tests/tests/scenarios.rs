@@ -107,6 +107,7 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    component_change_exports,
     nested_ordering,
     change_exports,
     release_rpc,
@@ -136,4 +137,9 @@ scenarios!(
     component_relationships,
     release_clone_components,
     component_branches,
+    composes,
+    rpm_mapping,
+    compose_rpc,
+    compose_qe,
+    tree_locations,
 );

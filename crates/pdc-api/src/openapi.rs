@@ -232,7 +232,7 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
     let mut v = Vec::new();
     for f in spec.filters {
         let (schema, how) = match f.kind {
-            FilterKind::Multi | FilterKind::MultiJoin => {
+            FilterKind::Multi | FilterKind::MultiJoin | FilterKind::MultiMapped { .. } => {
                 (string_array(false), "exact match; repeat to OR values")
             }
             FilterKind::MultiCi => (
@@ -263,7 +263,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 Schema::Object(typed(Type::String, false).build()),
                 "exact match; `null` matches missing values",
             ),
-            FilterKind::Exact => (
+            FilterKind::Exact
+            | FilterKind::Parsed { .. }
+            | FilterKind::Combined { .. }
+            | FilterKind::PartOf => (
                 Schema::Object(typed(Type::String, false).build()),
                 "exact match",
             ),

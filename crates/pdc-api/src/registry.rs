@@ -13,6 +13,9 @@ use pdc_db::resources::component_branches::{BranchSlas, ComponentBranches, Slas}
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
 use pdc_db::resources::component_groups::{ComponentGroupTypes, ComponentGroups};
 use pdc_db::resources::component_relationships::{RelationshipTypes, Relationships};
+use pdc_db::resources::compose_qe::{
+    ComposeImageRttTests, ComposeTreeLocations, ComposeTreeRttTests,
+};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
@@ -162,6 +165,9 @@ pub fn entries() -> Vec<Entry> {
         engine::<ComponentBranches>(),
         engine::<Slas>(),
         engine::<BranchSlas>(),
+        engine::<ComposeTreeRttTests>(),
+        engine::<ComposeImageRttTests>(),
+        engine::<ComposeTreeLocations>(),
     ];
     v.extend(crate::views::entries());
     v

@@ -98,6 +98,18 @@ pub fn display_object(pairs: Vec<(&str, Value)>, later: Vec<(&str, Value)>) -> V
     )
 }
 
+/// A JSON object written as a Python dict display in its key order, as
+/// CPython 2.7 iterates it (see `display`).
+pub fn literal(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => display_object(
+            map.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+            vec![],
+        ),
+        other => other.clone(),
+    }
+}
+
 /// A parsed JSON value as CPython 2.7's `json.loads` gives it back: every
 /// object in its dict's iteration order.
 pub fn reordered(value: &Value) -> Value {

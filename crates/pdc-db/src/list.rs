@@ -123,6 +123,20 @@ async fn resolve_ids(
     Ok(out)
 }
 
+/// ` AND (<sql with the list bound>)`, or ` AND (FALSE)` for no values.
+fn push_any<T>(qb: &mut QueryBuilder<Postgres>, sql: &str, list: Vec<T>)
+where
+    Vec<T>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Clone + Send + 'static,
+{
+    qb.push(" AND (");
+    if list.is_empty() {
+        qb.push("FALSE");
+    } else {
+        push_template(qb, sql, list);
+    }
+    qb.push(")");
+}
+
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
 /// ignores the given values.
 fn push_filter(
@@ -136,12 +150,28 @@ fn push_filter(
     match filter.kind {
         FilterKind::Multi | FilterKind::Regex => {
             let list = multi_values(vals);
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
+            push_any(qb, sql, list);
+        }
+        FilterKind::MultiMapped { map } => {
+            let list = multi_values(vals)
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Ok(String::new())
+                    } else {
+                        map(v)
+                    }
+                })
+                .collect::<Result<Vec<String>>>()?;
+            push_any(qb, sql, list);
+        }
+        FilterKind::Parsed { parse } => {
+            if last.is_empty() {
+                return Ok(());
             }
+            let parts = parse(last)?;
+            qb.push(" AND (");
+            push_template(qb, sql, parts);
             qb.push(")");
         }
         FilterKind::MultiJoin => {
@@ -155,13 +185,7 @@ fn push_filter(
                 .iter()
                 .map(|v| v.to_lowercase())
                 .collect();
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
-            }
-            qb.push(")");
+            push_any(qb, sql, list);
         }
         FilterKind::MultiInt => {
             let mut ints = Vec::new();
@@ -176,13 +200,7 @@ fn push_filter(
                     }
                 }
             }
-            qb.push(" AND (");
-            if ints.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, ints);
-            }
-            qb.push(")");
+            push_any(qb, sql, ints);
         }
         FilterKind::Bool => {
             if last.is_empty() {
@@ -288,6 +306,8 @@ fn push_filter(
             };
             qb.push(" AND (").push(cond).push(")");
         }
+        // Handled by `push_where` (a group) or by their group.
+        FilterKind::Combined { .. } | FilterKind::PartOf => {}
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");
@@ -339,6 +359,18 @@ fn push_where(
         qb.push(")");
     }
     for filter in spec.filters {
+        if let FilterKind::Combined { params: group } = filter.kind {
+            let vals: Vec<String> = group
+                .iter()
+                .map(|p| values(params, p).last().copied().unwrap_or("").to_string())
+                .collect();
+            if vals.iter().any(|v| !v.is_empty()) {
+                qb.push(" AND (");
+                push_template(qb, filter.sql, vals);
+                qb.push(")");
+            }
+            continue;
+        }
         let vals = values(params, filter.param);
         if !vals.is_empty() {
             push_filter(qb, filter, &vals, resolved)?;

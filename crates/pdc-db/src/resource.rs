@@ -84,6 +84,11 @@ pub enum Created {
 pub trait Resource: Send + Sync + 'static {
     const SPEC: &'static Spec;
 
+    /// For PDC views that take only some keys on PATCH, checked before
+    /// anything else (even the lookup): those keys, in the order PDC's
+    /// message lists them. Empty: no such check.
+    const PATCH_ONLY: &'static [&'static str] = &[];
+
     /// Id of the object named by the URL lookup segments.
     fn lookup(
         conn: &mut PgConnection,

@@ -87,6 +87,25 @@ pub enum FilterKind {
     /// A date-time (`YYYY-MM-DD[ HH:MM[:SS[.f]]][TZ]`, naive is UTC); binds
     /// `timestamptz`. Unparsable: 400 with Django's text. Empty: ignored.
     DateTime,
+    /// As `Multi`, but each non-empty value first goes through `map`, whose
+    /// error (a 400) ends the request; binds the mapped `text[]`.
+    MultiMapped {
+        map: fn(&str) -> pdc_core::Result<String>,
+    },
+    /// Single value (last wins) that `parse` splits into parts, bound as one
+    /// `text[]` (write `({})[1]`, `({})[2]`, ...); its error ends the
+    /// request. Empty: ignored.
+    Parsed {
+        parse: fn(&str) -> pdc_core::Result<Vec<String>>,
+    },
+    /// Several single-value parameters checked together (one condition on
+    /// the same related row, as one Django `Q` of all of them): binds the
+    /// last value of each of `params` ('' when absent) as one `text[]`, in
+    /// that order. Applies when any of them is non-empty. The other
+    /// parameters of the group are declared with `PartOf`.
+    Combined { params: &'static [&'static str] },
+    /// A parameter checked by a `Combined` filter; no SQL of its own.
+    PartOf,
     /// A restriction of the viewset's queryset (so also of detail URLs)
     /// that holds unless the parameter is present, whatever its value;
     /// `sql` has no bind.

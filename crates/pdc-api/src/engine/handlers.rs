@@ -444,6 +444,13 @@ pub(super) async fn update_in<R: Resource>(
     body: &serde_json::Map<String, Value>,
     op: Op,
 ) -> Result<Value> {
+    let only = R::PATCH_ONLY;
+    if op == Op::Patch && !only.is_empty() && body.keys().any(|k| !only.contains(&k.as_str())) {
+        return Err(Error::bad_request(format!(
+            "Only these properties can be updated: {}",
+            only.join(", ")
+        )));
+    }
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;

@@ -5,6 +5,7 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Field, Input, Kind, Op, Ref, model_errors, parse_body, py_type};
+use pdc_core::pydict;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
@@ -12,6 +13,7 @@ use sqlx::PgConnection;
 use super::global_components::GLOBAL_COMPONENT_REF;
 use super::release_components::RELEASE_COMPONENT_TYPE_REF;
 use crate::db::DbResultExt;
+use crate::export::same;
 use crate::refs;
 use crate::resource::{Ctx, DbSettings, Resource, Write, delete_by_id, in_order, lookup_by_id};
 use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
@@ -236,6 +238,30 @@ pub static COMPONENT_BRANCHES: Spec = Spec {
 impl Resource for ComponentBranches {
     const SPEC: &'static Spec = &COMPONENT_BRANCHES;
 
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let slas: Vec<Value> = repr["slas"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                pydict::display_object(
+                    vec![("name", s["sla"].clone()), ("eol", s["eol"].clone())],
+                    vec![],
+                )
+            })
+            .collect();
+        Ok(pydict::display_object(
+            vec![
+                ("global_component_name", repr["global_component"].clone()),
+                ("name", repr["name"].clone()),
+                ("type_name", repr["type"].clone()),
+                ("slas", Value::Array(slas)),
+                ("critical_path", repr["critical_path"].clone()),
+            ],
+            vec![],
+        ))
+    }
+
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "component_branch", key).await
     }
@@ -419,6 +445,13 @@ pub static SLAS: Spec = Spec {
 impl Resource for Slas {
     const SPEC: &'static Spec = &SLAS;
 
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(pydict::display_object(
+            same(&repr, &["name", "description"]),
+            vec![],
+        ))
+    }
+
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "sla", key).await
     }
@@ -577,6 +610,17 @@ pub static BRANCH_SLAS: Spec = Spec {
 
 impl Resource for BranchSlas {
     const SPEC: &'static Spec = &BRANCH_SLAS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(pydict::display_object(
+            vec![
+                ("sla", repr["sla"].clone()),
+                ("branch", repr["branch"]["name"].clone()),
+                ("eol", repr["eol"].clone()),
+            ],
+            vec![],
+        ))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "sla_to_branch", key).await

@@ -5,7 +5,7 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{
-    Default, Field, Kind, Op, Ref, check_model_lengths, parse_body, py_iter, py_str, py_type,
+    Default, Field, Kind, Op, Ref, check_model_lengths, parse_body, py_str, py_type,
 };
 use pdc_core::{Error, Result, pydict};
 use serde_json::{Map, Value, json};
@@ -13,9 +13,11 @@ use sqlx::PgConnection;
 
 use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
+use crate::export::{inserted, same};
 use crate::protect::{REPR_ROWS, protected};
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
+use crate::resources::release_components::{ReleaseComponents, export_release_component};
 use crate::spec::{Actions, Caching, Filter, Spec};
 
 pub static GROUP_TYPE_REF: Ref = Ref {
@@ -167,12 +169,14 @@ async fn component_refs(
 ) -> Result<Option<Vec<ComponentRef>>> {
     let items: Vec<Value> = match value {
         Value::Array(items) => items.clone(),
-        // A dict iterates over its keys.
-        Value::Object(_) => py_iter(value)
-            .unwrap_or_default()
-            .into_iter()
-            .map(Value::String)
-            .collect(),
+        // A dict iterates over its keys, in Python 2 dict order.
+        Value::Object(map) => {
+            let keys: Vec<&String> = map.keys().collect();
+            pdc_core::pyrepr::py2_iter(&keys)
+                .into_iter()
+                .map(|k| Value::String(k.to_string()))
+                .collect()
+        }
         other => {
             errors.add(
                 field,
@@ -257,6 +261,10 @@ pub static GROUP_TYPES: Spec = Spec {
 
 impl Resource for ComponentGroupTypes {
     const SPEC: &'static Spec = &GROUP_TYPES;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(inserted(same(&repr, &["name", "description"])))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "component_group_type", key).await
@@ -434,6 +442,26 @@ pub static GROUPS: Spec = Spec {
 
 impl Resource for ComponentGroups {
     const SPEC: &'static Spec = &GROUPS;
+
+    /// Members as full release component exports.
+    async fn export(conn: &mut PgConnection, ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let ids: Vec<i64> = repr["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_i64())
+            .collect();
+        let mut components = Vec::new();
+        for (id, rc) in ids
+            .iter()
+            .zip(ReleaseComponents::fetch(&mut *conn, ctx, &ids).await?)
+        {
+            components.push(export_release_component(&mut *conn, *id, &rc).await?);
+        }
+        let mut keys = same(&repr, &["group_type", "release", "description"]);
+        keys.push(("components", Value::Array(components)));
+        Ok(inserted(keys))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "component_group", key).await

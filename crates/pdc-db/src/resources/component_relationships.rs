@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 
 use super::component_groups::{ComponentRef, component_json, component_ref};
 use crate::db::DbResultExt;
+use crate::export::{inserted, release_component_text};
 use crate::models;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
@@ -225,6 +226,20 @@ pub static RELATIONSHIPS: Spec = Spec {
 
 impl Resource for Relationships {
     const SPEC: &'static Spec = &RELATIONSHIPS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let text = |c: &Value| {
+            json!(release_component_text(
+                c["release"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default()
+            ))
+        };
+        Ok(inserted(vec![
+            ("relation_type", repr["type"].clone()),
+            ("from_component", text(&repr["from_component"])),
+            ("to_component", text(&repr["to_component"])),
+        ]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "release_component_relationship", key).await
