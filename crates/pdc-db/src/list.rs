@@ -408,6 +408,29 @@ async fn check_regexes(
     Ok(())
 }
 
+/// Whether the request searches by regular expression. The pool plans
+/// every statement generically (`plan_cache_mode`), and a generic plan
+/// cannot know that a pattern is selective enough for a trigram index:
+/// such queries are planned for their values instead.
+fn wants_custom_plan(spec: &Spec, params: &[(String, String)]) -> bool {
+    spec.filters.iter().any(|f| {
+        matches!(f.kind, FilterKind::Regex)
+            && params.iter().any(|(k, v)| k == f.param && !v.is_empty())
+    })
+}
+
+/// Switches the connection to per-value plans (`true`) or back to the
+/// pool's setting (`false`).
+async fn custom_plans(conn: &mut PgConnection, on: bool) -> Result<()> {
+    let sql = if on {
+        "SET plan_cache_mode = force_custom_plan"
+    } else {
+        "RESET plan_cache_mode"
+    };
+    sqlx::query(sql).execute(conn).await.db()?;
+    Ok(())
+}
+
 /// PDC's answer to a bad pattern. It puts the pattern into an ASCII text,
 /// so a non-ASCII one fails with Python's encoding error instead.
 fn invalid_regex(pattern: &str) -> Error {
@@ -572,10 +595,19 @@ pub async fn count(
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
     push_where(&mut qb, spec, params, scope, &resolved)?;
-    qb.build_query_scalar::<i64>()
+    let custom = wants_custom_plan(spec, params);
+    if custom {
+        custom_plans(conn, true).await?;
+    }
+    let n = qb
+        .build_query_scalar::<i64>()
         .fetch_one(&mut *conn)
         .await
-        .db()
+        .db();
+    if custom {
+        custom_plans(conn, false).await?;
+    }
+    n
 }
 
 /// Ids of the matching rows in list order; `page` is `(limit, offset)`.
@@ -605,10 +637,19 @@ pub async fn ids(
         qb.push(" LIMIT ").push_bind(limit);
         qb.push(" OFFSET ").push_bind(offset);
     }
-    qb.build_query_scalar::<i64>()
+    let custom = wants_custom_plan(spec, params);
+    if custom {
+        custom_plans(conn, true).await?;
+    }
+    let ids = qb
+        .build_query_scalar::<i64>()
         .fetch_all(&mut *conn)
         .await
-        .db()
+        .db();
+    if custom {
+        custom_plans(conn, false).await?;
+    }
+    ids
 }
 
 #[cfg(test)]
