@@ -6,6 +6,7 @@ pub mod auth;
 pub mod changes;
 pub mod db;
 pub mod import;
+pub mod ingest;
 pub mod list;
 pub mod protect;
 pub mod refs;

@@ -3,6 +3,7 @@
 mod config;
 mod embedded;
 mod import_compose;
+mod ingest;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,19 @@ enum Command {
         /// created with its products and variants when missing).
         #[arg(long)]
         release: Option<String>,
+    },
+    /// Feed bus messages from a file (`-`: standard input) through the
+    /// ingester: fedmsg envelopes, fedora-messaging JSON lines or datagrepper
+    /// pages. Messages already applied are skipped.
+    Replay {
+        /// File to read, or `-`.
+        source: String,
+    },
+    /// Run dead-lettered bus messages again.
+    Retry {
+        /// Message ids (`YYYY-<uuid>` or `<uuid>`).
+        #[arg(required = true)]
+        ids: Vec<String>,
     },
 }
 
@@ -314,6 +328,8 @@ async fn main() -> std::process::ExitCode {
         Command::ImportCompose { source, release } => {
             import(&settings, source, release.as_deref()).await
         }
+        Command::Replay { source } => ingest::replay(&settings, source).await,
+        Command::Retry { ids } => ingest::retry(&settings, ids).await,
         Command::Openapi => pdc_api::openapi::document()
             .to_pretty_json()
             .map(|json| println!("{json}"))
