@@ -7,6 +7,7 @@
 //! actor `ingester` -> commit (then the transport acknowledges); transient
 //! failures retried, then dead-lettered (`pdc retry`).
 
+pub mod amqp;
 pub mod config;
 pub mod handler;
 pub mod handlers;

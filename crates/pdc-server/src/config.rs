@@ -29,6 +29,8 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngestFile {
+    /// Run the AMQP consumer inside `pdc serve`.
+    pub enabled: Option<bool>,
     pub amqp_url: Option<String>,
     pub queue: Option<String>,
     pub routing_keys: Option<Vec<String>>,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use pdc_ingest::{Config, Ingester, Processed};
+use tokio::sync::watch;
 
 use crate::Settings;
 
@@ -28,6 +29,13 @@ fn parsed<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
 }
 
 impl Settings {
+    /// Whether `pdc serve` runs the AMQP consumer too.
+    pub fn ingest_enabled(&self) -> Result<bool> {
+        Ok(parsed::<bool>("PDC_INGEST_ENABLED")?
+            .or(self.file.ingest.enabled)
+            .unwrap_or(false))
+    }
+
     /// The `[ingest]` section under `PDC_INGEST_*` variables, over defaults.
     pub fn ingest(&self) -> Result<Config> {
         let f = &self.file.ingest;
@@ -77,6 +85,33 @@ impl Settings {
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the ingester: {e}"))
     }
+}
+
+/// Starts the AMQP consumers on `pool`; they stop when `stop` turns true.
+pub async fn spawn_consumer(
+    settings: &Settings,
+    pool: &pdc_db::Pool,
+    stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let ing = Arc::new(settings.ingester(pool).await?);
+    Ok(tokio::spawn(pdc_ingest::amqp::run(ing, stop)))
+}
+
+/// `pdc ingest`: consumes until SIGINT/SIGTERM.
+pub async fn consume(settings: &Settings) -> Result<()> {
+    let (pool, mut embedded) = settings.database().await?;
+    let (stop_tx, stop) = watch::channel(false);
+    let task = spawn_consumer(settings, &pool, stop).await?;
+    tokio::spawn(async move {
+        crate::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let result = task.await;
+    pool.close().await;
+    if let Some(e) = embedded.as_mut() {
+        e.stop();
+    }
+    result.context("ingester failed")
 }
 
 /// `pdc replay FILE|-`: prints a JSON summary; fails when a message was
