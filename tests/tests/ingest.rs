@@ -128,6 +128,24 @@ async fn fas_user_create_makes_a_person_once() {
         )),
         format!("2015-{FAS_ID} fas.user.create applied true")
     );
+    let st = status(&s);
+    assert_eq!(st["dead_letter_count"], 0);
+    let t = &st["topics"][0];
+    assert_eq!(t["topic"], "org.fedoraproject.prod.fas.user.create");
+    assert_eq!(t["messages"], 1);
+    assert_eq!(t["last_message_id"], format!("2015-{FAS_ID}"));
+    assert!(t["lag_seconds"].as_f64().unwrap() > 3e8, "{st}");
+}
+
+/// `pdc ingest-status` as JSON.
+fn status(s: &Server) -> Value {
+    let out = pdc(s, &["ingest-status"], &[], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("status")
 }
 
 /// A fedora-messaging line with a Noggin body for `user`, with a fresh id.
@@ -239,6 +257,10 @@ async fn poison_messages_are_dead_lettered_then_retried() {
         }
     );
     assert_eq!(s.sql_value("SELECT count(*) FROM ingest_inbox"), "0");
+    let st = status(&s);
+    assert_eq!(st["dead_letter_count"], 2);
+    assert_eq!(st["topics"], json!([]));
+    assert_eq!(st["dead_letters"][0]["attempts"], 1);
 
     // Retrying with the same configuration fails again and counts the attempt.
     let out = pdc(&s, &["retry", &fix_id], &env, "");

@@ -151,3 +151,37 @@ pub async fn dead_letters(conn: &mut PgConnection) -> Result<Vec<DeadLetter>> {
     .await
     .db()
 }
+
+/// The newest message of one topic in the inbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TopicStatus {
+    pub topic: String,
+    pub messages: i64,
+    pub last_message_id: String,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub last_processed_at: DateTime<Utc>,
+    /// Seconds from publication to processing of that message.
+    pub lag_seconds: Option<f64>,
+}
+
+/// Per-topic inbox summary (newest message of each topic) and the number
+/// of dead letters.
+pub async fn status(conn: &mut PgConnection) -> Result<(Vec<TopicStatus>, i64)> {
+    let topics = sqlx::query_as!(
+        TopicStatus,
+        r#"SELECT DISTINCT ON (i.topic) i.topic AS "topic!",
+             (SELECT count(*) FROM ingest_inbox j WHERE j.topic = i.topic) AS "messages!",
+             i.raw_id AS "last_message_id!", i.sent_at AS last_sent_at,
+             i.processed_at AS "last_processed_at!",
+             extract(epoch FROM i.processed_at - i.sent_at)::float8 AS lag_seconds
+           FROM ingest_inbox i ORDER BY i.topic, i.processed_at DESC"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let dead = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM ingest_dead_letter"#)
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    Ok((topics, dead))
+}

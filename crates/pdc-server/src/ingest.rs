@@ -182,3 +182,38 @@ fn describe(p: &Processed) -> String {
         Processed::DeadLettered(e) => format!("dead-lettered: {e}"),
     }
 }
+
+/// `pdc ingest-status`: per topic the newest message applied and its lag,
+/// and the dead letters, as JSON.
+pub async fn status(settings: &Settings) -> Result<()> {
+    let (pool, _embedded) = settings.database().await?;
+    let mut conn = pool.acquire().await?;
+    let (topics, dead) = pdc_db::ingest::status(&mut conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dead_letters = pdc_db::ingest::dead_letters(&mut conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(conn);
+    pool.close().await;
+    let dead_letters: Vec<serde_json::Value> = dead_letters
+        .into_iter()
+        .map(|d| {
+            serde_json::json!({
+                "message_id": d.message["raw_id"],
+                "topic": d.topic,
+                "error": d.error,
+                "attempts": d.attempts,
+                "first_failed_at": d.first_failed_at,
+                "last_failed_at": d.last_failed_at,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "topics": topics,
+        "dead_letter_count": dead,
+        "dead_letters": dead_letters,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

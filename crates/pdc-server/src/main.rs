@@ -65,6 +65,9 @@ enum Command {
         /// File to read, or `-`.
         source: String,
     },
+    /// Print the ingester's state as JSON: newest message and lag per
+    /// topic, dead letters.
+    IngestStatus,
     /// Run dead-lettered bus messages again.
     Retry {
         /// Message ids (`YYYY-<uuid>` or `<uuid>`).
@@ -344,6 +347,7 @@ async fn main() -> std::process::ExitCode {
             import(&settings, source, release.as_deref()).await
         }
         Command::Ingest => ingest::consume(&settings).await,
+        Command::IngestStatus => ingest::status(&settings).await,
         Command::Replay { source } => ingest::replay(&settings, source).await,
         Command::Retry { ids } => ingest::retry(&settings, ids).await,
         Command::Openapi => pdc_api::openapi::document()
