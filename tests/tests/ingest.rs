@@ -219,6 +219,33 @@ async fn noggin_lines_old_fas_bodies_and_existing_people() {
         [1, 0, 4, 0, 0, 0]
     );
     assert_eq!(people(&s).await.as_array().unwrap().len(), 5);
+
+    // The `[ingest]` section of the configuration file; the environment wins.
+    let dir = std::env::temp_dir().join(format!("pdc-ingest-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("pdc.toml");
+    std::fs::write(
+        &conf,
+        "[ingest]\nemail_domain = \"example.org\"\nmax_attempts = 2\nqueue = \"q\"\n",
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    let (_, f) = noggin("fay");
+    let sum = replay(&s, "-", &f, &[("PDC_CONFIG", conf)], true);
+    assert_eq!(counts(&sum), [1, 0, 0, 0, 0, 0]);
+    let (_, g) = noggin("gus");
+    let env = [
+        ("PDC_CONFIG", conf),
+        ("PDC_INGEST_EMAIL_DOMAIN", "example.net"),
+    ];
+    assert_eq!(counts(&replay(&s, "-", &g, &env, true)), [1, 0, 0, 0, 0, 0]);
+    let p = people(&s).await;
+    assert_eq!(p[5]["email"], "fay@example.org");
+    assert_eq!(p[6]["email"], "gus@example.net");
+    std::fs::write(dir.join("pdc.toml"), "[ingest]\nunknown = 1\n").unwrap();
+    let out = pdc(&s, &["replay", "-"], &[("PDC_CONFIG", conf)], "");
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
