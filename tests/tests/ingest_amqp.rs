@@ -23,6 +23,9 @@ struct Bus {
     conn: Connection,
     ch: Channel,
     queue: String,
+    /// This test's topic prefix: tests run in parallel on one broker, and
+    /// `amq.topic` copies a message to every queue bound to its key.
+    prefix: String,
 }
 
 impl Bus {
@@ -35,6 +38,7 @@ impl Bus {
             conn,
             ch,
             queue: format!("pdc-test-{}", uuid::Uuid::new_v4().simple()),
+            prefix: format!("test{}.prod", uuid::Uuid::new_v4().simple()),
         }
     }
 
@@ -44,6 +48,7 @@ impl Bus {
             ("PDC_INGEST_AMQP_URL", amqp_url()),
             ("PDC_INGEST_QUEUE", self.queue.clone()),
             ("PDC_INGEST_RETRY_DELAY_MS", "10".into()),
+            ("PDC_INGEST_TOPIC_PREFIXES", self.prefix.clone()),
         ]
     }
 
@@ -90,6 +95,7 @@ impl Bus {
 
     /// Publishes as fedora-messaging does: persistent, JSON, message id and headers.
     async fn publish(&self, topic: &str, id: &str, headers: &Value, body: &[u8]) {
+        let topic = topic.replacen("org.fedoraproject.prod", &self.prefix, 1);
         let mut table = FieldTable::default();
         for (k, v) in headers.as_object().unwrap() {
             let v = match v {
@@ -109,7 +115,7 @@ impl Bus {
         self.ch
             .basic_publish(
                 "amq.topic".into(),
-                topic.into(),
+                topic.as_str().into(),
                 BasicPublishOptions::default(),
                 body,
                 props,
@@ -344,6 +350,7 @@ async fn poison_messages_go_to_the_dead_letters() {
     let out = Command::new(pdc_bin())
         .args(["retry", &fred])
         .env("PDC_DATABASE_URL", &s.database_url)
+        .env("PDC_INGEST_TOPIC_PREFIXES", &bus.prefix)
         .env("PDC_LOG", "warn")
         .output()
         .unwrap();

@@ -151,6 +151,10 @@ pub async fn retry(settings: &Settings, ids: &[String]) -> Result<()> {
                 failed += 1;
                 eprintln!("pdc: {id}: failed again: {e}");
             }
+            Ok(Processed::Unhandled) => {
+                failed += 1;
+                eprintln!("pdc: {id}: no handler for its topic (see ingest.topic_prefixes)");
+            }
             Ok(p) => println!("{id}: {}", describe(&p)),
             Err(e) => {
                 failed += 1;
