@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt, stream};
+use pdc_tests::bench::report as drive;
 use pdc_tests::{Server, json, pdc_bin};
 use serde_json::Value;
 
@@ -301,4 +302,26 @@ async fn main() {
         rss,
     );
     let _ = std::fs::remove_dir_all(&tmp);
+
+    // Reads over what was imported: about 1.1M RPMs in three composes.
+    let srpms = generated / 48;
+    let spread = |n: usize| (0..n).map(move |i| i * 7919 % srpms);
+    drive(
+        &s,
+        vec![
+            (
+                "composes/{id}/rpm-mapping/pkgN/ (1M-entry compose)",
+                spread(200)
+                    .map(|n| format!("composes/Bench-1-20251125.n.0/rpm-mapping/pkg{n}/"))
+                    .collect(),
+            ),
+            (
+                "rpms/?srpm_name=pkgN",
+                spread(200)
+                    .map(|n| format!("rpms/?srpm_name=pkg{n}"))
+                    .collect(),
+            ),
+        ],
+    )
+    .await;
 }

@@ -6,18 +6,12 @@
 //!
 //! Knobs: BENCH_SECONDS (per scenario, default 10), BENCH_CONCURRENCY (default 16).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use pdc_tests::bench::report;
 use pdc_tests::{Server, json};
 
 const RELEASES: usize = 1000;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn fill(s: &Server) {
     let t = Instant::now();
@@ -59,54 +53,8 @@ async fn fill(s: &Server) {
     );
 }
 
-struct Stats {
-    requests: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-async fn drive(s: &Server, paths: &[String], seconds: u64, concurrency: usize) -> Stats {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency {
-        let client = s.client.clone();
-        let urls: Vec<String> = paths.iter().map(|p| s.api(p)).collect();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut i = worker;
-            while Instant::now() < deadline {
-                let url = &urls[i % urls.len()];
-                i += 1;
-                let t = Instant::now();
-                let resp = client.get(url).send().await.expect("request");
-                assert_eq!(resp.status().as_u16(), 200, "{url}");
-                resp.bytes().await.expect("body");
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.expect("worker"));
-    }
-    latencies.sort();
-    Stats {
-        requests: latencies.len(),
-        elapsed: start.elapsed(),
-        latencies,
-    }
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() {
-    let seconds = env_or("BENCH_SECONDS", 10);
-    let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
     let s = Server::start_with(&[("PDC_MAX_CONNECTIONS", "16")]).await;
     fill(&s).await;
     let scenarios: Vec<(&str, Vec<String>)> = vec![
@@ -129,19 +77,5 @@ async fn main() {
             vec!["releases/?ordering=-release_id&page=7".into()],
         ),
     ];
-    println!("{concurrency} concurrent clients, {seconds} s per scenario, loopback, same machine");
-    println!(
-        "{:<62} {:>9} {:>9} {:>9}",
-        "scenario", "req/s", "p50", "p99"
-    );
-    for (name, paths) in scenarios {
-        let st = drive(&s, &paths, seconds, concurrency).await;
-        println!(
-            "{:<62} {:>9.0} {:>9.2?} {:>9.2?}",
-            name,
-            st.requests as f64 / st.elapsed.as_secs_f64(),
-            pct(&st.latencies, 0.50),
-            pct(&st.latencies, 0.99)
-        );
-    }
+    report(&s, scenarios).await;
 }

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod bench;
 pub mod python;
 
 pub use serde_json::{Value, json};

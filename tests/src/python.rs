@@ -141,6 +141,12 @@ impl PdcClient {
         PdcClient::new(&t.url, &t.token)
     }
 
+    /// Puts a file into the client's home, the working directory of its runs
+    /// (for commands that read files, e.g. `compose-full-import create`).
+    pub fn put_file(&self, name: &str, contents: &[u8]) {
+        std::fs::write(self.home.path().join(name), contents).expect("write client file");
+    }
+
     fn command(&self, program: &Path) -> Command {
         let mut cmd = Command::new(program);
         cmd.env("HOME", self.home.path())

@@ -97,7 +97,7 @@ async fn arches_list_create_and_conventions() {
     assert_resp!(
         s.get("arches/?ordering=name__bad").await,
         400,
-        json!({"detail": "Unknown ordering key: bad"})
+        json!({"detail": "Cannot resolve keyword u'bad' into field. Join on 'name' not permitted."})
     );
 
     // No detail route; trailing-slash redirect; 405 and 401.
@@ -563,12 +563,35 @@ async fn labels_crud() {
 #[tokio::test]
 async fn options_cors_and_last_modified_on_writes() {
     let s = Server::start().await;
-    // A plain OPTIONS gets DRF-style metadata.
+    // A plain OPTIONS gets DRF-style metadata; the write actions only for
+    // a user allowed to use them (PUT first), PUT only on an object that
+    // exists (as on PDC).
     let r = s.send("OPTIONS", "labels/", None, None, &[]).await;
     assert_eq!(r.status, 200);
     let meta = r.json();
-    assert_eq!(meta["name"], "labels");
+    assert_eq!(meta["name"], "Label List");
+    assert_eq!(meta.get("actions"), None);
+    let admin = Some(s.token.as_str());
+    let meta = s.send("OPTIONS", "labels/", None, admin, &[]).await.json();
+    let actions: Vec<&String> = meta["actions"].as_object().unwrap().keys().collect();
+    assert_eq!(actions, ["PUT", "POST"]);
     assert_eq!(meta["actions"]["POST"]["name"]["required"], true);
+    let meta = s
+        .send("OPTIONS", "labels/1/", None, admin, &[])
+        .await
+        .json();
+    assert_eq!(
+        (meta["name"].as_str(), meta.get("actions")),
+        (Some("Label Instance"), None)
+    );
+    s.post("labels/", json!({"name": "l", "description": "d"}))
+        .await;
+    let meta = s
+        .send("OPTIONS", "labels/1/", None, admin, &[])
+        .await
+        .json();
+    let actions: Vec<&String> = meta["actions"].as_object().unwrap().keys().collect();
+    assert_eq!(actions, ["PUT"]);
     // A CORS preflight is answered for any origin.
     let r = s
         .send(
@@ -602,4 +625,34 @@ async fn options_cors_and_last_modified_on_writes() {
         Some("Fri, 02 Jan 1970 00:00:00 GMT")
     );
     assert!(s.get("labels/").await.header("last-modified").is_none());
+}
+
+/// DRF's format-suffix routes (`arches.json`, `products/p.json`), verified
+/// on PDC: JSON answers, pagination links keep the path as given, and a
+/// lookup that may hold dots stays a plain lookup.
+#[tokio::test]
+async fn format_suffix_routes() {
+    let s = Server::start().await;
+    let r = s.get("arches.json?page_size=1").await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["count"], 48);
+    assert_eq!(
+        v["next"],
+        format!("{}/rest_api/v1/arches.json?page=2&page_size=1", s.url)
+    );
+    let slashed = s.get("arches.json/?page_size=1").await.json();
+    assert_eq!(slashed["results"], v["results"]);
+    s.post("products/", json!({"name": "P", "short": "p"}))
+        .await;
+    let p = s.get("products/p/").await.json();
+    assert_resp!(s.get("products/p.json").await, 200, p.clone());
+    // Product lookups stop at dots, release ids may hold them.
+    assert_resp!(s.get("products/p.json/").await, 200, p);
+    assert_resp!(
+        s.get("releases/r.json/").await,
+        404,
+        json!({"detail": "Not found."})
+    );
+    assert_eq!(s.get("nope.json").await.status, 404);
 }

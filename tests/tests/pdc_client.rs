@@ -173,6 +173,45 @@ async fn cli_release_commands() {
     PdcClient::for_target(&t).check_transcript("releases.txt");
 }
 
+/// rpms, images, build-images and build-image-rtt-tests through the CLI, text and --json,
+/// after importing the TP compose's images and creating build images with the library.
+#[tokio::test]
+async fn cli_package_commands() {
+    let t = Target::start().await;
+    let pdc = PdcClient::for_target(&t);
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/compose/pdc-TP-1.0-20150310.0/"
+    );
+    let out = pdc.lib(&format!(
+        r#"
+        import json
+        ci = json.load(open('{fixtures}composeinfo-0.3.json'))
+        im = json.load(open('{fixtures}images-1.2.json'))
+        client['rpc']['release']['import-from-composeinfo']._(ci)
+        emit(client['compose-images']._({{'release_id': 'tp-1.0', 'composeinfo': ci, 'image_manifest': im}}))
+        archive = {{'build_nvr': 'my-server-docker-1.0-27', 'name': 'tdl-x86_64.xml', 'size': 641,
+                    'md5': '22222222222222222222222222222222'}}
+        emit(client['build-images']._({{'image_id': 'my-server-docker-1.0-27', 'image_format': 'docker',
+                                       'md5': '0123456789abcdef0123456789abcdef', 'archives': [archive],
+                                       'releases': ['tp-1.0']}})['image_id'])
+        rpm = {{'name': 'bash-doc', 'epoch': 0, 'version': '1.2.3', 'release': '4.b2', 'arch': 'x86_64',
+               'srpm_name': 'bash', 'srpm_nevra': 'bash-0:1.2.3-4.b2.src'}}
+        emit(client['build-images']._({{'image_id': 'my-client-docker', 'image_format': 'docker',
+                                       'md5': 'abcdef0123456789abcdef0123456789', 'rpms': [rpm]}})['rpms'])
+        "#
+    ));
+    assert_emitted(
+        &out,
+        &json!([
+            {"compose": "TP-1.0-20150310.0", "imported images": 4},
+            "my-server-docker-1.0-27",
+            ["bash-doc-0:1.2.3-4.b2.x86_64.rpm"]
+        ]),
+    );
+    pdc.check_transcript("packages.txt");
+}
+
 /// The library on the release resources: create through `client['products']._({...})`,
 /// reads through attribute and item access, PATCH, paging helpers and filters.
 #[tokio::test]
@@ -251,4 +290,102 @@ async fn library_release_resources() {
         {"status": 404, "body": {"detail": "Not found."}}
     ]);
     assert_emitted(&out, &expected);
+}
+
+/// What the component transcript expects to exist: two releases (old-1 inactive, with a
+/// component), a person, a mailing list and two contact roles, made through the library.
+const COMPONENT_FIXTURES: &str = r#"
+emit(client['releases']._({'short': 'fedora', 'version': '40', 'name': 'Fedora', 'release_type': 'ga',
+                           'dist_git': {'branch': 'f40'}})['release_id'])
+emit(client['releases']._({'short': 'old', 'version': '1', 'name': 'Old', 'release_type': 'ga'})['release_id'])
+emit(client['global-components']._({'name': 'java'})['id'])
+emit(client['release-components']._({'release': 'old-1', 'global_component': 'java', 'name': 'java'})['id'])
+client.releases['old-1']._ += {'active': False}
+emit(client['contacts']['people']._({'username': 'alice', 'email': 'alice@example.com'}))
+emit(client['contacts/mailing-lists']._({'mail_name': 'devel', 'email': 'devel@lists.example.com'}))
+emit(client['contact-roles']._({'name': 'pm', 'count_limit': 'unlimited'}))
+emit(client['contact-roles']._({'name': 'qe'}))
+"#;
+
+/// global-component, release-component and the component-contact commands, text and
+/// --json, with their errors.
+#[tokio::test]
+async fn cli_component_commands() {
+    let t = Target::start().await;
+    let pdc = PdcClient::for_target(&t);
+    let out = pdc.lib(COMPONENT_FIXTURES);
+    assert_emitted(
+        &out,
+        &json!([
+            "fedora-40",
+            "old-1",
+            1,
+            1,
+            {"id": 1, "username": "alice", "email": "alice@example.com"},
+            {"id": 2, "mail_name": "devel", "email": "devel@lists.example.com"},
+            {"name": "pm", "count_limit": "unlimited"},
+            {"name": "qe", "count_limit": 1}
+        ]),
+    );
+    pdc.check_transcript("components.txt");
+}
+
+/// The library on people and mailing lists: create, look up by filter, PATCH, errors,
+/// and the paging helper.
+#[tokio::test]
+async fn library_contacts() {
+    let t = Target::start().await;
+    let pdc = PdcClient::for_target(&t);
+    let out = pdc.lib(
+        r#"
+        people = client['contacts']['people']
+        emit(people._({'username': 'alice', 'email': 'alice@example.com'}))
+        emit(client.contacts.people._({'username': 'bob', 'email': 'bob@example.com'}))
+        emit(error(lambda: people._({'username': 'alice', 'email': 'alice@example.com'})))
+        emit(error(lambda: people._({'username': 'carol', 'email': 'not-an-email'})))
+        emit(error(lambda: people._({'email': 'dave@example.com'})))
+        emit(people._(username='bob'))
+        people['1']._ += {'email': 'alice@example.org'}
+        emit(people['1']._())
+        emit([p['username'] for p in client.get_paged(people._, email='bob@example.com')])
+        emit(client['contacts/mailing-lists']._({'mail_name': 'devel', 'email': 'devel@example.com'}))
+        emit(error(lambda: people['99']._()))
+        emit(people._(page_size=-1))
+        "#,
+    );
+    let alice = json!({"id": 1, "username": "alice", "email": "alice@example.com"});
+    let bob = json!({"id": 2, "username": "bob", "email": "bob@example.com"});
+    let expected = json!([
+        alice,
+        bob,
+        {"status": 400, "body": {"username": ["person with this username already exists."]}},
+        {"status": 400, "body": {"email": ["Enter a valid email address."]}},
+        {"status": 400, "body": {"username": ["This field is required."]}},
+        {"count": 1, "next": null, "previous": null, "results": [bob]},
+        {"id": 1, "username": "alice", "email": "alice@example.org"},
+        ["bob"],
+        {"id": 3, "mail_name": "devel", "email": "devel@example.com"},
+        {"status": 404, "body": {"detail": "Not found."}},
+        [{"id": 1, "username": "alice", "email": "alice@example.org"}, bob]
+    ]);
+    assert_emitted(&out, &expected);
+}
+
+/// compose-full-import, compose, compose-tree-locations and compose-image-rtt-tests
+/// through the CLI, text and --json. The import reads PDC's own test compose
+/// (composeinfo 0.3, rpms and images 1.2) from files.
+#[tokio::test]
+async fn cli_compose_commands() {
+    let t = Target::start().await;
+    if let Some(s) = &t.server {
+        s.sql("INSERT INTO location (name, short) VALUES ('Nay', 'NAY'), ('Brq', 'BRQ')");
+        s.sql("INSERT INTO scheme (name) VALUES ('nfs'), ('http')");
+    }
+    let pdc = PdcClient::for_target(&t);
+    let dir = pdc_tests::repo_root().join("../shared/fixtures/compose/pdc-TP-1.0-20150310.0");
+    for name in ["composeinfo-0.3.json", "rpms-1.2.json", "images-1.2.json"] {
+        let data = std::fs::read(dir.join(name)).expect("compose fixture");
+        pdc.put_file(name, &data);
+    }
+    pdc.check_transcript("composes.txt");
 }

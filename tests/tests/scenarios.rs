@@ -107,6 +107,9 @@ macro_rules! scenarios {
 
 scenarios!(
     releases,
+    component_change_exports,
+    nested_ordering,
+    change_exports,
     release_rpc,
     compose_import,
     base_products,
@@ -126,4 +129,17 @@ scenarios!(
     component_labels,
     release_components,
     bugzilla_components,
+    rpms,
+    build_images,
+    images,
+    released_files,
+    component_groups,
+    component_relationships,
+    release_clone_components,
+    component_branches,
+    composes,
+    rpm_mapping,
+    compose_rpc,
+    compose_qe,
+    tree_locations,
 );

@@ -232,7 +232,7 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
     let mut v = Vec::new();
     for f in spec.filters {
         let (schema, how) = match f.kind {
-            FilterKind::Multi | FilterKind::MultiJoin => {
+            FilterKind::Multi | FilterKind::MultiJoin | FilterKind::MultiMapped { .. } => {
                 (string_array(false), "exact match; repeat to OR values")
             }
             FilterKind::MultiCi => (
@@ -263,7 +263,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 Schema::Object(typed(Type::String, false).build()),
                 "exact match; `null` matches missing values",
             ),
-            FilterKind::Exact => (
+            FilterKind::Exact
+            | FilterKind::Parsed { .. }
+            | FilterKind::Combined { .. }
+            | FilterKind::PartOf => (
                 Schema::Object(typed(Type::String, false).build()),
                 "exact match",
             ),
@@ -284,6 +287,10 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                 "date-time YYYY-MM-DD[ HH:MM[:SS]][TZ]",
             ),
             FilterKind::Number => (Schema::Object(typed(Type::String, false).build()), "number"),
+            FilterKind::Ids(_) => (
+                Schema::Object(typed(Type::String, false).build()),
+                "single value",
+            ),
             FilterKind::UnlessGiven => (
                 Schema::Object(typed(Type::String, false).build()),
                 "presence lifts the restriction, whatever the value",
@@ -295,6 +302,14 @@ fn filter_params(spec: &Spec) -> Vec<utoipa::openapi::path::Parameter> {
                         .build(),
                 ),
                 "`True` or `False`",
+            ),
+            FilterKind::StrictBool { .. } => (
+                Schema::Object(
+                    typed(Type::String, false)
+                        .enum_values(Some(["true", "t", "True", "1", "false", "f", "False", "0"]))
+                        .build(),
+                ),
+                "boolean (case-sensitive)",
             ),
         };
         let doc = if f.doc.is_empty() {

@@ -6,18 +6,28 @@ use axum::Router;
 use axum::routing::any;
 use pdc_db::resources::auth::{GroupResourcePermissions, Groups, Permissions, ResourcePermissions};
 use pdc_db::resources::bugzilla::BugzillaComponents;
+use pdc_db::resources::build_images::{BuildImageRttTests, BuildImages};
 use pdc_db::resources::changesets::Changesets;
 use pdc_db::resources::common::{Arches, Labels, SigKeys};
+use pdc_db::resources::component_branches::{BranchSlas, ComponentBranches, Slas};
 use pdc_db::resources::component_contacts::{GlobalComponentContacts, ReleaseComponentContacts};
+use pdc_db::resources::component_groups::{ComponentGroupTypes, ComponentGroups};
+use pdc_db::resources::component_relationships::{RelationshipTypes, Relationships};
+use pdc_db::resources::compose_qe::{
+    ComposeImageRttTests, ComposeTreeLocations, ComposeTreeRttTests,
+};
 use pdc_db::resources::contact_roles::ContactRoles;
 use pdc_db::resources::contacts::{MailingLists, People};
 use pdc_db::resources::cpes::{Cpes, VariantCpes};
 use pdc_db::resources::global_components::GlobalComponents;
+use pdc_db::resources::images::Images;
 use pdc_db::resources::products::{BaseProducts, ProductVersions, Products, ReleaseTypes};
 use pdc_db::resources::release_components::{ReleaseComponentTypes, ReleaseComponents};
 use pdc_db::resources::release_groups::ReleaseGroups;
+use pdc_db::resources::released_files::ReleasedFiles;
 use pdc_db::resources::releases::Releases;
 use pdc_db::resources::repository::{PushTargets, Services};
+use pdc_db::resources::rpms::Rpms;
 use pdc_db::resources::variants::{VariantTypes, Variants};
 use pdc_db::{Resource, Spec};
 
@@ -143,6 +153,21 @@ pub fn entries() -> Vec<Entry> {
         engine::<ReleaseComponentTypes>(),
         engine::<ReleaseComponents>(),
         engine::<BugzillaComponents>(),
+        engine::<Rpms>(),
+        engine::<Images>(),
+        engine::<BuildImages>(),
+        engine::<BuildImageRttTests>(),
+        engine::<ReleasedFiles>(),
+        engine::<ComponentGroupTypes>(),
+        engine::<ComponentGroups>(),
+        engine::<RelationshipTypes>(),
+        engine::<Relationships>(),
+        engine::<ComponentBranches>(),
+        engine::<Slas>(),
+        engine::<BranchSlas>(),
+        engine::<ComposeTreeRttTests>(),
+        engine::<ComposeImageRttTests>(),
+        engine::<ComposeTreeLocations>(),
     ];
     v.extend(crate::views::entries());
     v

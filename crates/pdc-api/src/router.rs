@@ -15,9 +15,19 @@ use crate::auth::authenticate;
 use crate::http::{empty_response, json_response};
 use crate::registry;
 
-/// URL patterns known to the API, for the trailing-slash redirect.
+/// URL patterns known to the API (for the trailing-slash redirect and
+/// format suffixes), each with whether its lookup values may hold dots.
 #[derive(Clone)]
-struct Patterns(Arc<matchit::Router<()>>);
+struct Patterns(Arc<matchit::Router<bool>>);
+
+impl Patterns {
+    /// Whether `path` reaches a route (DRF's default lookups stop at dots).
+    fn routes(&self, path: &str) -> bool {
+        self.0
+            .at(path)
+            .is_ok_and(|m| *m.value || m.params.iter().all(|(_, v)| !v.contains('.')))
+    }
+}
 
 pub fn router(app: App) -> Router {
     let entries = registry::entries();
@@ -25,21 +35,68 @@ pub fn router(app: App) -> Router {
     let mut patterns = matchit::Router::new();
     for e in &entries {
         api = (e.routes)(api);
+        let dots = match e.doc {
+            crate::openapi::Doc::Engine(spec) => spec.lookup_dots,
+            _ => true,
+        };
         for p in &e.patterns {
             // Duplicate patterns are harmless here: one is enough to redirect.
-            let _ = patterns.insert(p.clone(), ());
+            let _ = patterns.insert(p.clone(), dots);
         }
     }
     let api = api
         .route("/rest_api/v1/", get(crate::views::root::api_root))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
-    api.merge(crate::openapi::routes())
+    let patterns = Patterns(Arc::new(patterns));
+    let inner = api
+        .merge(crate::openapi::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(fallback)
-        .layer(Extension(Patterns(Arc::new(patterns))))
+        .layer(Extension(patterns.clone()))
         .layer(middleware::from_fn(crate::cors::cors))
-        .with_state(app)
+        .with_state(app);
+    // The suffix rewrite must see the request before routing does.
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(move |req| format_suffix(&patterns, req))
+            .service(inner),
+    )
+}
+
+/// The path a client used for a format-suffix URL (`arches.json`), which
+/// pagination links keep.
+#[derive(Clone)]
+pub struct SuffixedPath(pub String);
+
+/// DRF's format-suffix routes: `arches.json` and `products/p.json` answer
+/// as `arches/` and `products/p/` do, in JSON. A path routable as it is
+/// (`releases/r.json/`: the release `r.json`, as release ids may hold
+/// dots) is left alone, as DRF lists the plain routes first.
+fn format_suffix(patterns: &Patterns, mut req: Request) -> Request {
+    let path = req.uri().path();
+    if !path.starts_with("/rest_api/v1/") || patterns.routes(path) {
+        return req;
+    }
+    let Some(stem) = path.strip_suffix('/').unwrap_or(path).strip_suffix(".json") else {
+        return req;
+    };
+    let target = format!("{stem}/");
+    if !patterns.routes(&target) {
+        return req;
+    }
+    let original = SuffixedPath(path.to_string());
+    let target = match req.uri().query() {
+        Some(q) => format!("{target}?{q}"),
+        None => target,
+    };
+    if let Ok(uri) = target.parse() {
+        *req.uri_mut() = uri;
+        req.headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        req.extensions_mut().insert(original);
+    }
+    req
 }
 
 async fn readyz(State(app): State<App>) -> Response {

@@ -10,6 +10,7 @@ pub mod productmd;
 pub mod pydict;
 pub mod pyjson;
 pub mod pyrepr;
+pub mod pyversion;
 pub mod rpm;
 pub mod url;
 

@@ -33,9 +33,10 @@ fn place<'a>(slots: &mut [Option<&'a str>], key: &'a str) {
     slots[(i & mask) as usize] = Some(key);
 }
 
-/// Keys of a new dict filled by inserting `keys` in this order, as it iterates.
-fn filled<'a>(keys: &[&'a str]) -> Vec<&'a str> {
-    let mut slots: Vec<Option<&str>> = vec![None; 8];
+/// Keys of a new dict of `size` slots filled by inserting `keys` in this
+/// order, as it iterates.
+fn filled<'a>(keys: &[&'a str], size: usize) -> Vec<&'a str> {
+    let mut slots: Vec<Option<&str>> = vec![None; size];
     for (n, key) in keys.iter().enumerate() {
         place(&mut slots, key);
         let used = n + 1;
@@ -58,9 +59,55 @@ fn filled<'a>(keys: &[&'a str]) -> Vec<&'a str> {
 pub fn order<'a>(keys: &[&'a str], dicts: usize) -> Vec<&'a str> {
     let mut keys = keys.to_vec();
     for _ in 0..dicts {
-        keys = filled(&keys);
+        keys = filled(&keys, 8);
     }
     keys
+}
+
+/// The order of a dict display `{k1: v1, ...}` of distinct `keys` to which
+/// the distinct `later` keys are then assigned one by one. A display of
+/// more than five keys starts with a presized table (`BUILD_MAP`'s hint).
+pub fn display<'a>(keys: &[&'a str], later: &[&'a str]) -> Vec<&'a str> {
+    let mut size = 8;
+    while keys.len() > 5 && size <= keys.len() {
+        size <<= 1;
+    }
+    let all: Vec<&str> = keys.iter().chain(later).copied().collect();
+    filled(&all, size)
+}
+
+/// A JSON object built like a Python 2 dict display (see `display`), in
+/// its iteration order: what `json.dumps` of a model's `export()` gives.
+pub fn display_object(pairs: Vec<(&str, Value)>, later: Vec<(&str, Value)>) -> Value {
+    let keys: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
+    let late: Vec<&str> = later.iter().map(|(k, _)| *k).collect();
+    let order: Vec<String> = display(&keys, &late)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut values: serde_json::Map<String, Value> = pairs
+        .into_iter()
+        .chain(later)
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    Value::Object(
+        order
+            .into_iter()
+            .filter_map(|k| values.remove(&k).map(|v| (k, v)))
+            .collect(),
+    )
+}
+
+/// A JSON object written as a Python dict display in its key order, as
+/// CPython 2.7 iterates it (see `display`).
+pub fn literal(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => display_object(
+            map.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+            vec![],
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A parsed JSON value as CPython 2.7's `json.loads` gives it back: every
@@ -169,6 +216,68 @@ mod tests {
         assert_eq!(
             order(&six, 1),
             ["name", "arches", "release", "type", "id", "uid"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::display;
+
+    /// `Release.export()`: an eleven-key display (presized) plus one key
+    /// assigned afterwards, as CPython 2.7 iterates it.
+    #[test]
+    fn presized_display() {
+        let keys = [
+            "release_id",
+            "short",
+            "version",
+            "name",
+            "release_type",
+            "active",
+            "product_version",
+            "integrated_with",
+            "sigkey",
+            "allow_buildroot_push",
+            "allowed_debuginfo_services",
+            "allowed_push_targets",
+        ];
+        assert_eq!(
+            display(&keys, &["base_product"]),
+            [
+                "release_id",
+                "product_version",
+                "integrated_with",
+                "sigkey",
+                "active",
+                "allow_buildroot_push",
+                "short",
+                "name",
+                "allowed_debuginfo_services",
+                "version",
+                "allowed_push_targets",
+                "base_product",
+                "release_type"
+            ]
+        );
+        assert_eq!(
+            display(
+                &[
+                    "base_product_id",
+                    "short",
+                    "version",
+                    "name",
+                    "release_type"
+                ],
+                &[]
+            ),
+            [
+                "release_type",
+                "short",
+                "version",
+                "base_product_id",
+                "name"
+            ]
         );
     }
 }

@@ -66,6 +66,19 @@ impl Changes {
         self.list.extend(change(resource, id, old, new));
     }
 
+    /// Records a change whose texts are given as they are (PDC logs a few
+    /// values as Python text, not JSON). Equal texts are dropped.
+    pub fn add_text(&mut self, resource: &str, id: impl ToString, old: String, new: String) {
+        if old != new {
+            self.list.push(Change {
+                resource: resource.to_string(),
+                resource_id: id.to_string(),
+                old_value: old,
+                new_value: new,
+            });
+        }
+    }
+
     /// Called by a write that logs changes of dependent objects after the
     /// object itself (as PDC's signal handlers do): the engine's change of
     /// the object is put here, before everything added afterwards.

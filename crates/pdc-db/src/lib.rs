@@ -5,9 +5,11 @@
 pub mod auth;
 pub mod changes;
 pub mod db;
+pub mod export;
 pub mod import;
 pub mod ingest;
 pub mod list;
+pub mod models;
 pub mod protect;
 pub mod refs;
 pub mod resource;

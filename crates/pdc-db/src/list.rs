@@ -101,20 +101,77 @@ fn multi_values(vals: &[&str]) -> Vec<String> {
     vals.iter().map(|v| v.to_string()).collect()
 }
 
+/// Ids computed by the `FilterKind::Ids` filters of a request, by param.
+type Resolved = Vec<(&'static str, Vec<i64>)>;
+
+/// Runs the code of the request's `FilterKind::Ids` filters.
+async fn resolve_ids(
+    conn: &mut PgConnection,
+    spec: &Spec,
+    params: &[(String, String)],
+) -> Result<Resolved> {
+    let mut out = Vec::new();
+    for filter in spec.filters {
+        if let FilterKind::Ids(compute) = filter.kind
+            && let Some(last) = values(params, filter.param).last().copied()
+            && !last.is_empty()
+            && let Some(ids) = compute(&mut *conn, last).await?
+        {
+            out.push((filter.param, ids));
+        }
+    }
+    Ok(out)
+}
+
+/// ` AND (<sql with the list bound>)`, or ` AND (FALSE)` for no values.
+fn push_any<T>(qb: &mut QueryBuilder<Postgres>, sql: &str, list: Vec<T>)
+where
+    Vec<T>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Clone + Send + 'static,
+{
+    qb.push(" AND (");
+    if list.is_empty() {
+        qb.push("FALSE");
+    } else {
+        push_template(qb, sql, list);
+    }
+    qb.push(")");
+}
+
 /// Adds ` AND (<condition>)` for one filter, or nothing when the filter
 /// ignores the given values.
-fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) -> Result<()> {
+fn push_filter(
+    qb: &mut QueryBuilder<Postgres>,
+    filter: &Filter,
+    vals: &[&str],
+    resolved: &Resolved,
+) -> Result<()> {
     let last = vals.last().copied().unwrap_or("");
     let sql = filter.sql;
     match filter.kind {
         FilterKind::Multi | FilterKind::Regex => {
             let list = multi_values(vals);
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
+            push_any(qb, sql, list);
+        }
+        FilterKind::MultiMapped { map } => {
+            let list = multi_values(vals)
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Ok(String::new())
+                    } else {
+                        map(v)
+                    }
+                })
+                .collect::<Result<Vec<String>>>()?;
+            push_any(qb, sql, list);
+        }
+        FilterKind::Parsed { parse } => {
+            if last.is_empty() {
+                return Ok(());
             }
+            let parts = parse(last)?;
+            qb.push(" AND (");
+            push_template(qb, sql, parts);
             qb.push(")");
         }
         FilterKind::MultiJoin => {
@@ -128,13 +185,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
                 .iter()
                 .map(|v| v.to_lowercase())
                 .collect();
-            qb.push(" AND (");
-            if list.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, list);
-            }
-            qb.push(")");
+            push_any(qb, sql, list);
         }
         FilterKind::MultiInt => {
             let mut ints = Vec::new();
@@ -149,13 +200,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
                     }
                 }
             }
-            qb.push(" AND (");
-            if ints.is_empty() {
-                qb.push("FALSE");
-            } else {
-                push_template(qb, sql, ints);
-            }
-            qb.push(")");
+            push_any(qb, sql, ints);
         }
         FilterKind::Bool => {
             if last.is_empty() {
@@ -239,6 +284,30 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, filter: &Filter, vals: &[&str]) 
         }
         // Given: lifted; the absent case is handled by `push_where`.
         FilterKind::UnlessGiven => {}
+        // Not resolved (validation only, or an empty value): no condition.
+        FilterKind::Ids(_) => {
+            if let Some((_, ids)) = resolved.iter().find(|(p, _)| *p == filter.param) {
+                qb.push(" AND (");
+                push_template(qb, sql, ids.clone());
+                qb.push(")");
+            }
+        }
+        FilterKind::StrictBool { false_sql } => {
+            let cond = match last {
+                "" => return Ok(()),
+                "true" | "t" | "True" | "1" => sql,
+                "false" | "f" | "False" | "0" => false_sql,
+                _ => {
+                    return Err(Error::status(
+                        400,
+                        serde_json::json!([format!("Value [{last}] is not a boolean")]),
+                    ));
+                }
+            };
+            qb.push(" AND (").push(cond).push(")");
+        }
+        // Handled by `push_where` (a group) or by their group.
+        FilterKind::Combined { .. } | FilterKind::PartOf => {}
         FilterKind::TrueFalse { false_sql } => match last {
             "True" => {
                 qb.push(" AND (").push(sql).push(")");
@@ -281,6 +350,7 @@ fn push_where(
     spec: &Spec,
     params: &[(String, String)],
     scope: Option<Scope>,
+    resolved: &Resolved,
 ) -> Result<()> {
     qb.push(" WHERE TRUE");
     if let Some(scope) = scope {
@@ -289,9 +359,21 @@ fn push_where(
         qb.push(")");
     }
     for filter in spec.filters {
+        if let FilterKind::Combined { params: group } = filter.kind {
+            let vals: Vec<String> = group
+                .iter()
+                .map(|p| values(params, p).last().copied().unwrap_or("").to_string())
+                .collect();
+            if vals.iter().any(|v| !v.is_empty()) {
+                qb.push(" AND (");
+                push_template(qb, filter.sql, vals);
+                qb.push(")");
+            }
+            continue;
+        }
         let vals = values(params, filter.param);
         if !vals.is_empty() {
-            push_filter(qb, filter, &vals)?;
+            push_filter(qb, filter, &vals, resolved)?;
         } else if matches!(filter.kind, FilterKind::UnlessGiven) {
             qb.push(" AND (").push(filter.sql).push(")");
         }
@@ -362,18 +444,7 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
         };
         match lookup(name) {
             Some(expr) => sql.push(format!("{expr}{}", if desc { " DESC" } else { "" })),
-            None if name.contains("__") => {
-                let mut segs = name.split("__");
-                let first = segs.next().unwrap_or(name);
-                let failed = if lookup(first).is_some() {
-                    segs.next().unwrap_or(first)
-                } else {
-                    first
-                };
-                return Err(Error::bad_request(format!(
-                    "Unknown ordering key: {failed}"
-                )));
-            }
+            None if name.contains("__") => sql.extend(nested_order(spec, name, desc)?),
             None => bad.push(name.to_string()),
         }
     }
@@ -388,10 +459,72 @@ fn ordering_terms(spec: &Spec, params: &[(String, String)]) -> Result<Option<Vec
     Ok(Some(sql))
 }
 
+/// SQL terms of a nested ordering key (`base_product__release_type__short`)
+/// walking the spec's relations: one scalar subquery per term, so rows
+/// without the related object sort as NULL (Django's outer joins). Only
+/// declared identifiers reach the SQL.
+fn nested_order(spec: &Spec, key: &str, desc: bool) -> Result<Vec<String>> {
+    let segs: Vec<&str> = key.split("__").collect();
+    let Some(rel) = spec.relations.iter().find(|r| r.name == segs[0]) else {
+        return Err(match spec.ordering.iter().any(|(n, _)| *n == segs[0]) {
+            true => join_not_permitted(segs[1], segs[0]),
+            false => Error::bad_request(format!("Unknown ordering key: {}", segs[0])),
+        });
+    };
+    let mut model = rel.model;
+    let mut from = format!("{} n1", model.table);
+    let mut alias = 1;
+    let term = |from: &str, alias: usize, column: &str| {
+        let dir = if desc { " DESC" } else { "" };
+        format!(
+            "(SELECT n{alias}.{column} FROM {from} WHERE n1.id = {}){dir}",
+            rel.fk
+        )
+    };
+    let walked = if rel.unserialized {
+        &segs[..1]
+    } else {
+        &segs[..]
+    };
+    for (i, seg) in walked.iter().enumerate().skip(1) {
+        let next = segs.get(i + 1);
+        if let Some((_, column)) = model.columns.iter().find(|(n, _)| n == seg) {
+            return match next {
+                Some(next) => Err(join_not_permitted(next, seg)),
+                None => Ok(vec![term(&from, alias, column)]),
+            };
+        }
+        let Some((_, fk, target)) = model.relations.iter().find(|(n, ..)| n == seg) else {
+            return Err(Error::bad_request(format!("Unknown ordering key: {seg}")));
+        };
+        from = format!(
+            "{from} JOIN {} n{next_alias} ON n{next_alias}.id = n{alias}.{fk}",
+            target.table,
+            next_alias = alias + 1
+        );
+        alias += 1;
+        model = target;
+    }
+    // The key ends at a model: its own ordering.
+    Ok(model
+        .ordering
+        .iter()
+        .map(|column| term(&from, alias, column))
+        .collect())
+}
+
+/// Django's error for a key that continues after a plain field.
+fn join_not_permitted(keyword: &str, field: &str) -> Error {
+    Error::bad_request(format!(
+        "Cannot resolve keyword {} into field. Join on '{field}' not permitted.",
+        pyrepr::unicode(keyword)
+    ))
+}
+
 /// Checks filters and ordering without running anything (for early errors).
 pub fn validate(spec: &Spec, params: &[(String, String)]) -> Result<()> {
     let mut qb = QueryBuilder::new("");
-    push_where(&mut qb, spec, params, None)?;
+    push_where(&mut qb, spec, params, None, &Vec::new())?;
     ordering_terms(spec, params)?;
     Ok(())
 }
@@ -412,9 +545,10 @@ pub async fn matches(
     id: i64,
 ) -> Result<bool> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT EXISTS (SELECT 1 FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, None)?;
+    push_where(&mut qb, spec, params, None, &resolved)?;
     qb.push(" AND ")
         .push(spec.id)
         .push(" = ")
@@ -434,9 +568,10 @@ pub async fn count(
     scope: Option<Scope>,
 ) -> Result<i64> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, scope)?;
+    push_where(&mut qb, spec, params, scope, &resolved)?;
     qb.build_query_scalar::<i64>()
         .fetch_one(&mut *conn)
         .await
@@ -452,9 +587,10 @@ pub async fn ids(
     page: Option<(i64, i64)>,
 ) -> Result<Vec<i64>> {
     check_regexes(conn, spec, params).await?;
+    let resolved = resolve_ids(conn, spec, params).await?;
     let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", spec.id, spec.from));
     push_joins(&mut qb, spec, params);
-    push_where(&mut qb, spec, params, scope)?;
+    push_where(&mut qb, spec, params, scope, &resolved)?;
     qb.push(" ORDER BY ");
     match ordering_terms(spec, params)? {
         Some(terms) => {

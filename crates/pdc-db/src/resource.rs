@@ -22,6 +22,9 @@ pub struct DbSettings {
     pub dist_git_repo_format: String,
     /// `DIST_GIT_BRANCH_FORMAT`: appended to the repository URL for a branch.
     pub dist_git_branch_format: String,
+    /// `COMPONENT_BRANCH_NAME_BLACKLIST_REGEX`: component branch names it
+    /// matches (at their start, as Python's `re.match`) are refused.
+    pub component_branch_name_blacklist_regex: Option<String>,
 }
 
 impl DbSettings {
@@ -35,6 +38,7 @@ impl Default for DbSettings {
             release_default_sigkey: None,
             dist_git_repo_format: Self::DEFAULT_REPO_FORMAT.into(),
             dist_git_branch_format: Self::DEFAULT_BRANCH_FORMAT.into(),
+            component_branch_name_blacklist_regex: None,
         }
     }
 }
@@ -80,6 +84,11 @@ pub enum Created {
 pub trait Resource: Send + Sync + 'static {
     const SPEC: &'static Spec;
 
+    /// For PDC views that take only some keys on PATCH, checked before
+    /// anything else (even the lookup): those keys, in the order PDC's
+    /// message lists them. Empty: no such check.
+    const PATCH_ONLY: &'static [&'static str] = &[];
+
     /// Id of the object named by the URL lookup segments.
     fn lookup(
         conn: &mut PgConnection,
@@ -122,6 +131,18 @@ pub trait Resource: Send + Sync + 'static {
 
     fn delete(_w: &mut Write<'_>, _id: i64) -> impl Future<Output = Result<()>> + Send {
         not_supported()
+    }
+
+    /// What a changeset records of the object: PDC logs its model's
+    /// `export()` (other keys than the API's, in Python 2 dict order), given
+    /// its representation `repr`; by default the representation itself.
+    fn export(
+        _conn: &mut PgConnection,
+        _ctx: &Ctx,
+        _id: i64,
+        repr: Value,
+    ) -> impl Future<Output = Result<Value>> + Send {
+        async move { Ok(repr) }
     }
 }
 

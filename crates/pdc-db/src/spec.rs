@@ -79,14 +79,49 @@ pub enum FilterKind {
     Number,
     /// Exactly `True` or `False` (others ignored); `sql` for True, `false_sql` for False.
     TrueFalse { false_sql: &'static str },
+    /// PDC's `convert_str_to_bool`: `true/t/True/1` run `sql`,
+    /// `false/f/False/0` run `false_sql` (neither has a bind); anything else
+    /// is a 400 whose body is a bare list `["Value [x] is not a boolean"]`.
+    /// Empty: ignored.
+    StrictBool { false_sql: &'static str },
     /// A date-time (`YYYY-MM-DD[ HH:MM[:SS[.f]]][TZ]`, naive is UTC); binds
     /// `timestamptz`. Unparsable: 400 with Django's text. Empty: ignored.
     DateTime,
+    /// As `Multi`, but each non-empty value first goes through `map`, whose
+    /// error (a 400) ends the request; binds the mapped `text[]`.
+    MultiMapped {
+        map: fn(&str) -> pdc_core::Result<String>,
+    },
+    /// Single value (last wins) that `parse` splits into parts, bound as one
+    /// `text[]` (write `({})[1]`, `({})[2]`, ...); its error ends the
+    /// request. Empty: ignored.
+    Parsed {
+        parse: fn(&str) -> pdc_core::Result<Vec<String>>,
+    },
+    /// Several single-value parameters checked together (one condition on
+    /// the same related row, as one Django `Q` of all of them): binds the
+    /// last value of each of `params` ('' when absent) as one `text[]`, in
+    /// that order. Applies when any of them is non-empty. The other
+    /// parameters of the group are declared with `PartOf`.
+    Combined { params: &'static [&'static str] },
+    /// A parameter checked by a `Combined` filter; no SQL of its own.
+    PartOf,
     /// A restriction of the viewset's queryset (so also of detail URLs)
     /// that holds unless the parameter is present, whatever its value;
     /// `sql` has no bind.
     UnlessGiven,
+    /// Single value (last wins; empty: ignored) whose matching row ids are
+    /// computed by code with database access (for rules SQL cannot state,
+    /// e.g. Python version comparisons); `sql` binds them as `bigint[]`.
+    /// The code may also answer `None`: no condition.
+    Ids(IdsFn),
 }
+
+/// Computes the ids a `FilterKind::Ids` filter lets through for one value.
+pub type IdsFn = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    &'c str,
+) -> futures::future::BoxFuture<'c, pdc_core::Result<Option<Vec<i64>>>>;
 
 #[derive(Clone, Copy)]
 pub struct Filter {
@@ -127,6 +162,45 @@ pub enum Caching {
     Never,
 }
 
+/// A table as Django's nested ordering walks it: model field names mapped
+/// to columns, its foreign keys, and what ordering by the model itself
+/// means (its `Meta.ordering`, else the id).
+pub struct Model {
+    pub table: &'static str,
+    pub columns: &'static [(&'static str, &'static str)],
+    /// `(field name, foreign key column, related model)`.
+    pub relations: &'static [(&'static str, &'static str, &'static Model)],
+    pub ordering: &'static [&'static str],
+}
+
+/// A foreign key of a resource's row: the `ordering` key naming it, the SQL
+/// giving the related id (e.g. `r.base_product_pk`) and the related model.
+pub struct Relation {
+    pub name: &'static str,
+    pub fk: &'static str,
+    pub model: &'static Model,
+    /// A model field that is no serializer field: PDC's filter then drops
+    /// the rest of the key and orders by the related model itself.
+    pub unserialized: bool,
+}
+
+impl Relation {
+    pub const fn new(name: &'static str, fk: &'static str, model: &'static Model) -> Self {
+        Relation {
+            name,
+            fk,
+            model,
+            unserialized: false,
+        }
+    }
+    pub const fn unserialized(name: &'static str, fk: &'static str, model: &'static Model) -> Self {
+        Relation {
+            unserialized: true,
+            ..Relation::new(name, fk, model)
+        }
+    }
+}
+
 /// One resource, as the engine needs to know it.
 pub struct Spec {
     /// Router prefix under `/rest_api/v1/`, e.g. `releases`, `auth/groups`.
@@ -150,6 +224,8 @@ pub struct Spec {
     pub id: &'static str,
     /// Allowed `ordering` keys and their SQL expressions.
     pub ordering: &'static [(&'static str, &'static str)],
+    /// Foreign keys that nested `ordering` keys (`base_product__short`) follow.
+    pub relations: &'static [Relation],
     /// `ORDER BY` list used without `ordering`.
     pub default_order: &'static str,
     pub actions: Actions,

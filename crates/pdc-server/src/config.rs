@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub release_default_sigkey: Option<String>,
     pub dist_git_repo_format: Option<String>,
     pub dist_git_branch_format: Option<String>,
+    pub component_branch_name_blacklist_regex: Option<String>,
     pub log: Option<String>,
     #[serde(default)]
     pub jwt: JwtFile,

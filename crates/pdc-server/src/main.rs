@@ -198,6 +198,11 @@ impl Settings {
             dist_git_branch_format: Self::env("PDC_DIST_GIT_BRANCH_FORMAT")
                 .or_else(|| self.file.dist_git_branch_format.clone())
                 .unwrap_or_else(|| DbSettings::DEFAULT_BRANCH_FORMAT.into()),
+            component_branch_name_blacklist_regex: Self::env(
+                "PDC_COMPONENT_BRANCH_NAME_BLACKLIST_REGEX",
+            )
+            .or_else(|| self.file.component_branch_name_blacklist_regex.clone())
+            .filter(|r| !r.is_empty()),
         }
     }
 }

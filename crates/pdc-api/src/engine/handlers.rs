@@ -137,6 +137,21 @@ async fn precheck(call: &Call<'_>, spec: &Spec, methods: &[Method]) -> Result<()
     })
 }
 
+/// The write methods of OPTIONS metadata the caller may use.
+pub(crate) async fn writable(call: &Call<'_>, resource: &str, methods: &[Method]) -> Vec<Method> {
+    let mut out = Vec::new();
+    for m in [Method::PUT, Method::POST] {
+        if methods.contains(&m)
+            && authorize(call.app, call.identity, resource, &m)
+                .await
+                .is_ok()
+        {
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// Adds `Allow` and, for resources with conditional GET, the
 /// `Last-Modified` computed before the request ran (Django's `condition`
 /// decorator wraps every method, errors included).
@@ -207,7 +222,11 @@ pub async fn list_route<R: Resource>(
         precheck(&call, spec, &methods).await?;
         match parts.method {
             Method::GET | Method::HEAD => list::<R>(&call).await.map(|r| meta::caching(spec, r)),
-            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::OPTIONS => Ok(meta::options(
+                spec,
+                false,
+                &writable(&call, spec.prefix, &methods).await,
+            )),
             Method::POST => match body_value(&parts, body).await? {
                 Some(Value::Array(items)) => bulk::create::<R>(&call, items).await,
                 other => create::<R>(&call, object_body(other)?).await,
@@ -250,7 +269,21 @@ pub async fn detail_route<R: Resource>(
             Method::GET | Method::HEAD => retrieve::<R>(&call, &key)
                 .await
                 .map(|r| meta::caching(spec, r)),
-            Method::OPTIONS => Ok(meta::options(spec, &methods)),
+            Method::OPTIONS => {
+                // DRF shows PUT only for an object that exists.
+                let mut conn = call.app.pool.acquire().await.db()?;
+                let found = lookup::<R>(&mut conn, &key, &call.pairs).await.is_ok();
+                let methods: Vec<Method> = methods
+                    .iter()
+                    .filter(|m| found || **m != Method::PUT)
+                    .cloned()
+                    .collect();
+                Ok(meta::options(
+                    spec,
+                    true,
+                    &writable(&call, spec.prefix, &methods).await,
+                ))
+            }
             Method::PUT => {
                 let body = object_body(body_value(&parts, body).await?)?;
                 update::<R>(&call, &key, body, Op::Update).await
@@ -330,7 +363,10 @@ pub(crate) async fn list_response<R: Resource>(
             pairs.push(("page".into(), n.to_string()));
         }
         let query = encode_sorted(&pairs);
-        let path = call.parts.uri.path();
+        let path = match call.parts.extensions.get::<crate::router::SuffixedPath>() {
+            Some(suffixed) => suffixed.0.as_str(),
+            None => call.parts.uri.path(),
+        };
         if query.is_empty() {
             json!(format!("{}{path}", call.ctx.base_url))
         } else {
@@ -388,8 +424,9 @@ pub(super) async fn create_in<R: Resource>(
     match R::create_or_find(&mut tx.writer(&call.ctx), body).await? {
         Created::New(id) => {
             let value = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+            let export = R::export(tx.conn(), &call.ctx, id, value.clone()).await?;
             tx.changes
-                .add_object(R::SPEC.change_name, id, None, Some(&value));
+                .add_object(R::SPEC.change_name, id, None, Some(&export));
             Ok((value, None))
         }
         Created::Existing { id, warning } => Ok((
@@ -407,13 +444,22 @@ pub(super) async fn update_in<R: Resource>(
     body: &serde_json::Map<String, Value>,
     op: Op,
 ) -> Result<Value> {
+    let only = R::PATCH_ONLY;
+    if op == Op::Patch && !only.is_empty() && body.keys().any(|k| !only.contains(&k.as_str())) {
+        return Err(Error::bad_request(format!(
+            "Only these properties can be updated: {}",
+            only.join(", ")
+        )));
+    }
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     check_body_keys(R::SPEC, body, &call.selection(R::SPEC)?)?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), &call.ctx, id, old).await?;
     let id = R::update(&mut tx.writer(&call.ctx), id, body, op).await?;
     let new = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let export = R::export(tx.conn(), &call.ctx, id, new.clone()).await?;
     tx.changes
-        .add_object(R::SPEC.change_name, id, Some(&old), Some(&new));
+        .add_object(R::SPEC.change_name, id, Some(&old), Some(&export));
     Ok(new)
 }
 
@@ -425,6 +471,7 @@ pub(super) async fn delete_in<R: Resource>(
 ) -> Result<()> {
     let id = lookup::<R>(tx.conn(), key, &call.pairs).await?;
     let old = fetch_one::<R>(tx.conn(), &call.ctx, id).await?;
+    let old = R::export(tx.conn(), &call.ctx, id, old).await?;
     R::delete(&mut tx.writer(&call.ctx), id).await?;
     tx.changes
         .add_object(R::SPEC.change_name, id, Some(&old), None);

@@ -113,8 +113,51 @@ fn field_type(kind: &Kind) -> &'static str {
     }
 }
 
-/// DRF's OPTIONS metadata, from the field descriptions.
-pub fn options(spec: &Spec, methods: &[Method]) -> Response {
+/// DRF's view name: the viewset's class name in words plus ` List` or
+/// ` Instance`. PDC names its classes after the resource
+/// (`ReleaseVariantViewSet` serves `release-variants`,
+/// `GlobalComponentLabelViewSet` `global-components/{id}/labels`).
+fn view_name(spec: &Spec, detail: bool) -> String {
+    let segments: Vec<&str> = spec.prefix.split('/').collect();
+    let named: Vec<&str> = if spec.prefix.contains('{') {
+        segments
+            .into_iter()
+            .filter(|s| !s.starts_with('{'))
+            .collect()
+    } else {
+        segments.last().copied().into_iter().collect()
+    };
+    let words: Vec<String> = named
+        .iter()
+        .flat_map(|s| s.split('-'))
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|h| h.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .map(|w| singular(&w))
+        .collect();
+    format!(
+        "{} {}",
+        words.join(" "),
+        if detail { "Instance" } else { "List" }
+    )
+}
+
+/// The singular of a plural resource word (`Arches`, `Releases`).
+fn singular(word: &str) -> String {
+    for (plural, one) in [("ches", "ch"), ("sses", "ss"), ("s", "")] {
+        if let Some(stem) = word.strip_suffix(plural) {
+            return format!("{stem}{one}");
+        }
+    }
+    word.to_string()
+}
+
+/// DRF's OPTIONS metadata, from the field descriptions. `writable` are the
+/// write methods the user may use here (DRF lists only those, PUT first).
+pub fn options(spec: &Spec, detail: bool, writable: &[Method]) -> Response {
     let mut actions = Map::new();
     let mut fields = Map::new();
     for f in spec.fields {
@@ -147,13 +190,13 @@ pub fn options(spec: &Spec, methods: &[Method]) -> Response {
         }
         fields.insert(f.name.to_string(), Value::Object(m));
     }
-    for m in [Method::POST, Method::PUT] {
-        if methods.contains(&m) {
+    for m in [Method::PUT, Method::POST] {
+        if writable.contains(&m) {
             actions.insert(m.as_str().to_string(), Value::Object(fields.clone()));
         }
     }
     let mut body = json!({
-        "name": spec.prefix,
+        "name": view_name(spec, detail),
         "description": spec.doc,
         "renders": ["application/json", "text/html"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],

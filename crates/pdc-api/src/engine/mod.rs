@@ -10,7 +10,7 @@ mod tx;
 
 pub use body::{check_body_keys, object_body, read_json_body};
 pub(crate) use bulk::{as_object, delete_ids, item_error, key_text};
-pub(crate) use handlers::{Call, body_value, list_response, make_call};
+pub(crate) use handlers::{Call, body_value, list_response, make_call, writable};
 pub use handlers::{detail_route, list_route, method_not_allowed};
 pub use meta::{accept_ok, allow_header, conditional, not_acceptable, options};
 pub use tx::WriteTx;

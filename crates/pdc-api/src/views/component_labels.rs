@@ -23,7 +23,7 @@ use crate::App;
 use crate::auth::Identity;
 use crate::engine::{
     Call, WriteTx, allow_header, as_object, body_value, delete_ids, item_error, key_text,
-    list_response, make_call, method_not_allowed, object_body, options,
+    list_response, make_call, method_not_allowed, object_body, options, writable,
 };
 use crate::error::error_response;
 use crate::http::{empty_response, json_response, set_header};
@@ -257,7 +257,14 @@ async fn labels(
         match (&parts.method, label) {
             (&Method::GET | &Method::HEAD, None) => list(&call, component).await,
             (&Method::GET | &Method::HEAD, Some(label)) => retrieve(&call, component, label).await,
-            (&Method::OPTIONS, _) => Ok(options(&GLOBAL_COMPONENT_LABELS, methods)),
+            (&Method::OPTIONS, _) => {
+                let writable = writable(&call, GLOBAL_COMPONENT_LABELS.prefix, methods).await;
+                Ok(options(
+                    &GLOBAL_COMPONENT_LABELS,
+                    label.is_some(),
+                    &writable,
+                ))
+            }
             (&Method::POST, _) => create(&call, component, body_value(&parts, body).await?).await,
             (&Method::DELETE, None) => {
                 let ids = body_value(&parts, body).await?;

@@ -1,4 +1,5 @@
-//! `rpc/release/clone/` and `rpc/release/import-from-composeinfo/`.
+//! `rpc/release/clone/`, `rpc/release/clone-components/` and
+//! `rpc/release/import-from-composeinfo/`.
 
 use axum::Extension;
 use axum::extract::{Request, State};
@@ -32,6 +33,19 @@ pub fn entries() -> Vec<Entry> {
             routes: |r| r.route("/rest_api/v1/rpc/release/clone/", any(clone)),
             patterns: vec!["/rest_api/v1/rpc/release/clone/".into()],
             doc: Doc::Custom(clone_docs),
+        },
+        Entry {
+            prefix: "rpc/release/clone-components",
+            actions: vec!["create"],
+            root: RootLink::List,
+            routes: |r| {
+                r.route(
+                    "/rest_api/v1/rpc/release/clone-components/",
+                    any(clone_components),
+                )
+            },
+            patterns: vec!["/rest_api/v1/rpc/release/clone-components/".into()],
+            doc: Doc::Custom(clone_components_docs),
         },
         Entry {
             prefix: "rpc/release/import-from-composeinfo",
@@ -89,6 +103,36 @@ async fn clone(
     )
 }
 
+async fn clone_components(
+    State(app): State<App>,
+    Extension(identity): Extension<Identity>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let call = make_call(&app, &identity, &parts);
+    finish(
+        async {
+            call.precheck_rpc("rpc/release/clone-components", &POST_ONLY, true)
+                .await?;
+            let body = match body_value(&parts, body).await? {
+                None => serde_json::Map::new(),
+                Some(Value::Object(m)) => m,
+                Some(_) => return Err(Error::bad_request("Missing source_release_id")),
+            };
+            let mut tx = call.begin().await?;
+            let target =
+                release_rpc::clone_release_components(&mut tx.writer(&call.ctx), &body).await?;
+            tx.commit().await?;
+            let url = call.ctx.api_url("release-components/");
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"url": format!("{url}?release={target}")}),
+            ))
+        }
+        .await,
+    )
+}
+
 async fn import(
     State(app): State<App>,
     Extension(identity): Extension<Identity>,
@@ -124,12 +168,30 @@ fn clone_docs(paths: &mut Paths) {
         vec![utoipa::openapi::path::HttpMethod::Post],
         rpc_operation(
             "rpc_release_clone",
-            "Clone a release with its variants and arches",
+            "Clone a release with its variants, arches and components",
             "Body: `old_release_id` (required), any writable release field to override the copied values, \
              optional `include_trees` (list of `Variant.arch`), `include_inactive`, `component_dist_git_branch`. \
              Answers 201 with the new release.",
             "The new release.",
             &[400, 401, 403, 404, 405, 406, 409, 415],
+        ),
+    );
+}
+
+fn clone_components_docs(paths: &mut Paths) {
+    paths.add_path_operation(
+        "/rest_api/v1/rpc/release/clone-components/",
+        vec![utoipa::openapi::path::HttpMethod::Post],
+        rpc_operation(
+            "rpc_release_clone_components",
+            "Clone the components of a release into another release",
+            "Body: `source_release_id` and `target_release_id` (both required, existing; the target \
+             active), optional `component_dist_git_branch` (given to every copy) and \
+             `include_inactive` (default true). Release components with their contacts, component \
+             groups and relationships are copied. Answers 201 with \
+             `{\"url\": <release-components/?release=target>}`.",
+            "The URL listing the target's components.",
+            &[400, 401, 403, 404, 405, 406, 415],
         ),
     );
 }

@@ -48,6 +48,7 @@ pub static PERMISSIONS: Spec = Spec {
         ("app_label", "p.app_label"),
         ("model", "p.model"),
     ],
+    relations: &[],
     default_order: "p.id",
     actions: Actions::LIST,
     change_name: "permission",
@@ -132,6 +133,7 @@ pub static GROUPS: Spec = Spec {
     from: "pdc_group g",
     id: "g.id",
     ordering: &[("id", "g.id"), ("name", "g.name")],
+    relations: &[],
     default_order: "g.id",
     actions: Actions {
         list: true,
@@ -301,6 +303,7 @@ pub static RESOURCE_PERMISSIONS: Spec = Spec {
             "(SELECT name FROM action_permission WHERE id = rp.permission_pk)",
         ),
     ],
+    relations: &[],
     default_order: "(SELECT name FROM resource WHERE id = rp.resource_pk), (SELECT name FROM action_permission WHERE id = rp.permission_pk)",
     actions: Actions::LIST,
     change_name: "resourcepermission",
@@ -409,6 +412,7 @@ pub static GROUP_RESOURCE_PERMISSIONS: Spec = Spec {
             "(SELECT a.name FROM resource_permission rp JOIN action_permission a ON a.id = rp.permission_pk WHERE rp.id = grp.resource_permission_pk)",
         ),
     ],
+    relations: &[],
     default_order: "(SELECT name FROM pdc_group WHERE id = grp.group_pk), \
         (SELECT r.name FROM resource_permission rp JOIN resource r ON r.id = rp.resource_pk WHERE rp.id = grp.resource_permission_pk), \
         (SELECT a.name FROM resource_permission rp JOIN action_permission a ON a.id = rp.permission_pk WHERE rp.id = grp.resource_permission_pk)",

@@ -8,8 +8,9 @@ use pdc_core::{Error, Result, pyrepr};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::release_components::ReleaseComponents;
+use super::release_components::{ReleaseComponents, export_release_component};
 use crate::db::DbResultExt;
+use crate::export::{inserted, same};
 use crate::resource::{Created, Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
 use crate::spec::{Actions, Caching, Filter, Spec};
 
@@ -65,6 +66,7 @@ pub static BUGZILLA_COMPONENTS: Spec = Spec {
         ("name", "b.name"),
         ("parent_component", "b.parent_pk"),
     ],
+    relations: &[],
     default_order: "b.id",
     actions: Actions::ALL,
     change_name: "bugzillacomponent",
@@ -262,6 +264,13 @@ async fn descendants(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
 impl Resource for BugzillaComponents {
     const SPEC: &'static Spec = &BUGZILLA_COMPONENTS;
 
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(inserted(same(
+            &repr,
+            &["name", "parent_component", "subcomponents"],
+        )))
+    }
+
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "bugzilla_component", key).await
     }
@@ -407,8 +416,9 @@ impl Resource for BugzillaComponents {
         let below = descendants(w.conn, id).await?;
         let olds = in_order(&below, fetch_nodes(w.conn, &below).await?);
         for (pk, old) in below.iter().zip(&olds) {
+            let old = node_export(old);
             w.changes
-                .add(BUGZILLA_COMPONENTS.change_name, pk, Some(old), None);
+                .add(BUGZILLA_COMPONENTS.change_name, pk, Some(&old), None);
         }
         w.changes.reserve_object_slot();
         let mut subtree = below;
@@ -426,8 +436,16 @@ impl Resource for BugzillaComponents {
         let after = ReleaseComponents::fetch(w.conn, w.ctx, &linked).await?;
         let name = ReleaseComponents::SPEC.change_name;
         for ((pk, old), new) in linked.iter().zip(&before).zip(&after) {
-            w.changes.add(name, pk, Some(old), Some(new));
+            // The old export still names the deleted node.
+            let old = export_release_component(w.conn, *pk, old).await?;
+            let new = export_release_component(w.conn, *pk, new).await?;
+            w.changes.add(name, pk, Some(&old), Some(&new));
         }
         Ok(())
     }
+}
+
+/// `BugzillaComponent.export()`.
+fn node_export(repr: &Value) -> Value {
+    inserted(same(repr, &["name", "parent_component", "subcomponents"]))
 }

@@ -68,6 +68,7 @@ pub static CHANGESETS: Spec = Spec {
         ("committed_on", "cs.committed_on"),
         ("comment", "cs.comment"),
     ],
+    relations: &[],
     default_order: "cs.committed_on DESC",
     actions: Actions::READ,
     change_name: "changeset",

@@ -2,11 +2,13 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Kind, Op, parse_body};
+use pdc_core::pydict;
 use pdc_core::{Error, Result, ids};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
 use crate::refs::taken;
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
 use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
@@ -36,6 +38,7 @@ pub static ARCHES: Spec = Spec {
     from: "arch a",
     id: "a.id",
     ordering: &[("id", "a.id"), ("name", "a.name")],
+    relations: &[],
     default_order: "a.id",
     actions: Actions {
         list: true,
@@ -150,6 +153,7 @@ pub static SIGKEYS: Spec = Spec {
         ("key_id", "s.key_id"),
         ("description", "s.description"),
     ],
+    relations: &[],
     default_order: "s.id",
     actions: Actions {
         destroy: false,
@@ -170,6 +174,11 @@ struct SigKeyRow {
 
 impl Resource for SigKeys {
     const SPEC: &'static Spec = &SIGKEYS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["key_id", "name", "description"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM sigkey WHERE key_id = $1", key[0])
@@ -328,6 +337,7 @@ pub static LABELS: Spec = Spec {
         ("name", "l.name"),
         ("description", "l.description"),
     ],
+    relations: &[],
     default_order: "l.id",
     actions: Actions::ALL,
     change_name: "label",
@@ -339,6 +349,13 @@ pub static LABELS: Spec = Spec {
 
 impl Resource for Labels {
     const SPEC: &'static Spec = &LABELS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(pydict::display_object(
+            same(&repr, &["name", "description"]),
+            vec![],
+        ))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "label", key).await

@@ -4,6 +4,7 @@
 //! limited by the role's `count_limit`.
 
 use pdc_core::fields::{Field, Kind, Op, Ref, Val, parse_body, py_repr, py_str};
+use pdc_core::pydict;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -11,6 +12,7 @@ use sqlx::{AssertSqlSafe, PgConnection};
 use super::contact_roles::ROLE_REF;
 use super::contacts::{self, MAILLIST, PERSON};
 use crate::db::DbResultExt;
+use crate::export::object_pairs;
 use crate::protect::{REPR_ROWS, protected};
 use crate::refs::resolve;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
@@ -93,6 +95,7 @@ pub static GLOBAL_COMPONENT_CONTACTS: Spec = Spec {
            JOIN contact_role r ON r.id = a.role_pk",
     id: "a.id",
     ordering: ORDERING,
+    relations: &[],
     default_order: "a.id",
     actions: Actions::ALL,
     change_name: "globalcomponentcontact",
@@ -131,6 +134,7 @@ pub static RELEASE_COMPONENT_CONTACTS: Spec = Spec {
            JOIN contact_role r ON r.id = a.role_pk",
     id: "a.id",
     ordering: ORDERING,
+    relations: &[],
     default_order: "a.id",
     actions: Actions::ALL,
     change_name: "releasecomponentcontact",
@@ -203,6 +207,28 @@ impl<const RELEASE: bool> Resource for ComponentContacts<RELEASE> {
     } else {
         &GLOBAL_COMPONENT_CONTACTS
     };
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let mut contact = repr["contact"].clone();
+        if let Some(c) = contact.as_object_mut() {
+            c.shift_remove("id");
+        }
+        let component = match &repr["component"] {
+            Value::Object(c) => c.get("name").cloned().unwrap_or(Value::Null),
+            name => name.clone(),
+        };
+        Ok(pydict::display_object(
+            vec![
+                (
+                    "contact",
+                    pydict::display_object(vec![], object_pairs(&contact)),
+                ),
+                ("role", repr["role"].clone()),
+                ("component", component),
+            ],
+            vec![],
+        ))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, Self::LEVEL.table, key).await

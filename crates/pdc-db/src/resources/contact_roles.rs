@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 
 use super::component_contacts::{Protected, protect};
 use crate::db::DbResultExt;
+use crate::export::inserted;
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::spec::{Actions, Caching, Filter, Spec};
 
@@ -60,6 +61,7 @@ pub static CONTACT_ROLES: Spec = Spec {
         ("name", "r.name"),
         ("count_limit", "r.count_limit"),
     ],
+    relations: &[],
     default_order: "r.id",
     actions: Actions::ALL,
     change_name: "contactrole",
@@ -74,6 +76,18 @@ pub struct ContactRoles;
 
 impl Resource for ContactRoles {
     const SPEC: &'static Spec = &CONTACT_ROLES;
+
+    /// The stored limit: "unlimited" is 0.
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let limit = match &repr["count_limit"] {
+            Value::String(_) => json!(0),
+            n => n.clone(),
+        };
+        Ok(inserted(vec![
+            ("name", repr["name"].clone()),
+            ("count_limit", limit),
+        ]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM contact_role WHERE name = $1", key[0])

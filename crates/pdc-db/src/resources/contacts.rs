@@ -12,6 +12,7 @@ use sqlx::{AssertSqlSafe, PgConnection};
 
 use super::component_contacts::{Protected, protect};
 use crate::db::DbResultExt;
+use crate::export::{inserted, object_pairs, same};
 use crate::resource::{Ctx, Resource, Write, in_order, numeric_key};
 use crate::spec::{Actions, Caching, Filter, Spec};
 
@@ -96,6 +97,7 @@ const fn person_spec(prefix: &'static str, doc: &'static str) -> Spec {
             ("active", "c.active"),
             ("content_type", "c.kind"),
         ],
+        relations: &[],
         default_order: "p.contact_pk",
         actions: Actions::ALL,
         change_name: "person",
@@ -139,6 +141,7 @@ pub static MAILING_LISTS: Spec = Spec {
         ("active", "c.active"),
         ("content_type", "c.kind"),
     ],
+    relations: &[],
     default_order: "m.contact_pk",
     actions: Actions::ALL,
     change_name: "maillist",
@@ -155,6 +158,10 @@ pub struct MailingLists;
 
 impl<const ALIAS: bool> Resource for People<ALIAS> {
     const SPEC: &'static Spec = if ALIAS { &PERSONS } else { &PEOPLE };
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(inserted(same(&repr, &["username", "email"])))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         PERSON.lookup(conn, key).await
@@ -175,6 +182,10 @@ impl<const ALIAS: bool> Resource for People<ALIAS> {
 
 impl Resource for MailingLists {
     const SPEC: &'static Spec = &MAILING_LISTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(inserted(same(&repr, &["mail_name", "email"])))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         MAILLIST.lookup(conn, key).await
@@ -455,7 +466,9 @@ impl ContactType {
             .insert(w.conn, id, name, email, active.unwrap_or(true))
             .await?;
         let value = self.json(new, name.to_string(), email.to_string());
-        w.changes.add(self.kind, new, None, Some(&value));
+        let mut fields = object_pairs(&value);
+        fields.retain(|(k, _)| *k != "id");
+        w.changes.add(self.kind, new, None, Some(&inserted(fields)));
         Ok(Ok(new))
     }
 

@@ -2,14 +2,17 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Field, Input, Kind, Op, parse_body};
+use pdc_core::pydict;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
+use crate::models;
 use crate::protect::{REPR_ROWS, protected};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 /// Length of the `cpe` column (the serializer does not check it).
 const CPE_MAX: usize = 300;
@@ -66,6 +69,7 @@ pub static CPES: Spec = Spec {
         ("cpe", "c.cpe"),
         ("description", "c.description"),
     ],
+    relations: &[],
     default_order: "c.cpe",
     actions: Actions::ALL,
     change_name: "cpe",
@@ -77,6 +81,13 @@ pub static CPES: Spec = Spec {
 
 impl Resource for Cpes {
     const SPEC: &'static Spec = &CPES;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(pydict::display_object(
+            same(&repr, &["cpe", "description"]),
+            vec![],
+        ))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "cpe", key).await
@@ -243,6 +254,12 @@ pub static VARIANT_CPES: Spec = Spec {
         ("variant_uid", "v.variant_uid"),
         ("cpe", "c.cpe"),
     ],
+    relations: &[
+        Relation::new("variant", "vc.variant_pk", &models::VARIANT),
+        Relation::new("cpe", "vc.cpe_pk", &models::CPE),
+        // The serializer's `release` is the variant's.
+        Relation::new("release", "v.release_pk", &models::RELEASE),
+    ],
     default_order: "v.variant_uid, c.cpe",
     actions: Actions::ALL,
     change_name: "variantcpe",
@@ -254,6 +271,11 @@ pub static VARIANT_CPES: Spec = Spec {
 
 impl Resource for VariantCpes {
     const SPEC: &'static Spec = &VARIANT_CPES;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["release", "variant_uid", "cpe"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "variant_cpe", key).await

@@ -14,6 +14,7 @@ use super::common::{LABEL_FIELDS, Labels};
 use super::component_contacts::{self, Owner};
 use super::upstreams;
 use crate::db::DbResultExt;
+use crate::export::{inserted, same};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
 use crate::spec::{Actions, Caching, Filter, Spec};
 
@@ -124,6 +125,7 @@ pub static GLOBAL_COMPONENTS: Spec = Spec {
             "(SELECT scm_url FROM upstream WHERE id = g.upstream_pk)",
         ),
     ],
+    relations: &[],
     default_order: "g.id",
     actions: Actions::ALL,
     change_name: "globalcomponent",
@@ -136,6 +138,10 @@ pub static GLOBAL_COMPONENTS: Spec = Spec {
 
 impl Resource for GlobalComponents {
     const SPEC: &'static Spec = &GLOBAL_COMPONENTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        Ok(export_global_component(&repr))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "global_component", key).await
@@ -355,6 +361,7 @@ pub static GLOBAL_COMPONENT_LABELS: Spec = Spec {
         ("name", "l.name"),
         ("description", "l.description"),
     ],
+    relations: &[],
     default_order: "l.name",
     actions: Actions {
         update: false,
@@ -427,8 +434,26 @@ pub async fn set_label(w: &mut Write<'_>, component: i64, label: i64, attach: bo
     w.changes.add(
         GLOBAL_COMPONENTS.change_name,
         component,
-        old.first(),
-        new.first(),
+        old.first().map(export_global_component).as_ref(),
+        new.first().map(export_global_component).as_ref(),
     );
     Ok(())
+}
+
+/// `GlobalComponent.export()`: labels and upstream as their own exports.
+fn export_global_component(repr: &Value) -> Value {
+    let labels: Vec<Value> = repr["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| inserted(same(l, &["name", "description"])))
+        .collect();
+    let upstream = match &repr["upstream"] {
+        Value::Null => Value::Null,
+        u => inserted(same(u, &["homepage", "scm_type", "scm_url"])),
+    };
+    let mut keys = same(repr, &["name", "dist_git_path"]);
+    keys.push(("labels", Value::Array(labels)));
+    keys.push(("upstream", upstream));
+    inserted(keys)
 }

@@ -2,15 +2,18 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Kind, Op, Ref, parse_body};
+use pdc_core::pydict;
 use pdc_core::{Error, Result, ids};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
+use crate::models;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::{self, MaskOwner, PUSH_TARGET_REF};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static PRODUCT_REF: Ref = Ref {
     table: "product",
@@ -61,6 +64,7 @@ pub static RELEASE_TYPES: Spec = Spec {
         ("name", "t.name"),
         ("suffix", "t.suffix"),
     ],
+    relations: &[],
     default_order: "t.short, t.name, t.suffix",
     actions: Actions::LIST,
     change_name: "releasetype",
@@ -139,6 +143,11 @@ pub static BASE_PRODUCTS: Spec = Spec {
             "(SELECT short FROM release_type WHERE id = b.release_type_pk)",
         ),
     ],
+    relations: &[Relation::new(
+        "release_type",
+        "b.release_type_pk",
+        &models::RELEASE_TYPE,
+    )],
     default_order: "b.base_product_id",
     actions: Actions::NO_DELETE,
     change_name: "baseproduct",
@@ -150,6 +159,20 @@ pub static BASE_PRODUCTS: Spec = Spec {
 
 impl Resource for BaseProducts {
     const SPEC: &'static Spec = &BASE_PRODUCTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(
+            &repr,
+            &[
+                "base_product_id",
+                "short",
+                "version",
+                "name",
+                "release_type",
+            ],
+        );
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!(
@@ -362,6 +385,7 @@ pub static PRODUCTS: Spec = Spec {
     from: "product p",
     id: "p.id",
     ordering: &[("id", "p.id"), ("name", "p.name"), ("short", "p.short")],
+    relations: &[],
     default_order: "p.short",
     actions: Actions::NO_DELETE,
     change_name: "product",
@@ -373,6 +397,11 @@ pub static PRODUCTS: Spec = Spec {
 
 impl Resource for Products {
     const SPEC: &'static Spec = &PRODUCTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["name", "short", "allowed_push_targets"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM product WHERE short = $1", key[0])
@@ -531,6 +560,11 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
         ("product_version_id", "pv.product_version_id"),
         ("product", "(SELECT short FROM product WHERE id = pv.product_pk)"),
     ],
+    relations: &[Relation::new(
+        "product",
+        "pv.product_pk",
+        &models::PRODUCT,
+    )],
     default_order: "pv.product_version_id",
     actions: Actions::NO_DELETE,
     change_name: "productversion",
@@ -542,6 +576,21 @@ pub static PRODUCT_VERSIONS: Spec = Spec {
 
 impl Resource for ProductVersions {
     const SPEC: &'static Spec = &PRODUCT_VERSIONS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(
+            &repr,
+            &[
+                "name",
+                "short",
+                "version",
+                "product_version_id",
+                "product",
+                "allowed_push_targets",
+            ],
+        );
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!(

@@ -17,9 +17,11 @@ use super::component_contacts::{self, Owner};
 use super::global_components::{GLOBAL_COMPONENT_REF, repo_url};
 use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
+use crate::export::{inserted, same};
+use crate::models;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static RELEASE_COMPONENT_TYPE_REF: Ref = Ref {
     table: "release_component_type",
@@ -161,6 +163,15 @@ pub static RELEASE_COMPONENTS: Spec = Spec {
             "(SELECT name FROM global_component WHERE id = rc.global_component_pk)",
         ),
     ],
+    relations: &[
+        Relation::new("release", "rc.release_pk", &models::RELEASE),
+        Relation::new(
+            "global_component",
+            "rc.global_component_pk",
+            &models::GLOBAL_COMPONENT,
+        ),
+        Relation::new("type", "rc.type_pk", &models::RELEASE_COMPONENT_TYPE),
+    ],
     default_order: "rc.id",
     actions: Actions::ALL,
     change_name: "releasecomponent",
@@ -176,6 +187,10 @@ const INACTIVE: &str = "Can not create a release component with an inactive rele
 
 impl Resource for ReleaseComponents {
     const SPEC: &'static Spec = &RELEASE_COMPONENTS;
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        export_release_component(conn, id, &repr).await
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "release_component", key).await
@@ -602,6 +617,7 @@ pub static RELEASE_COMPONENT_TYPES: Spec = Spec {
         ("name", "t.name"),
         ("has_osbs", "t.has_osbs"),
     ],
+    relations: &[],
     default_order: "t.id",
     actions: Actions::LIST,
     change_name: "releasecomponenttype",
@@ -633,4 +649,36 @@ impl Resource for ReleaseComponentTypes {
                 .collect(),
         ))
     }
+}
+
+/// `ReleaseComponent.export()`: its own dist-git branch (not the one
+/// inherited from the release) and the bugzilla component as `name (id:N)`.
+pub async fn export_release_component(
+    conn: &mut PgConnection,
+    id: i64,
+    repr: &Value,
+) -> Result<Value> {
+    let branch = sqlx::query_scalar!(
+        "SELECT dist_git_branch FROM release_component WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+    .db()?
+    .flatten();
+    let bugzilla = match &repr["bugzilla_component"] {
+        Value::Null => Value::Null,
+        b => json!(format!(
+            "{} (id:{})",
+            b["name"].as_str().unwrap_or_default(),
+            b["id"]
+        )),
+    };
+    let mut keys = same(repr, &["name"]);
+    keys.push(("dist_git_branch", json!(branch)));
+    keys.extend(same(repr, &["brew_package", "active", "type"]));
+    keys.push(("release", repr["release"]["release_id"].clone()));
+    keys.extend(same(repr, &["global_component"]));
+    keys.push(("bugzilla_component", bugzilla));
+    Ok(inserted(keys))
 }

@@ -2,15 +2,18 @@
 //! are rows of `release_group_type` put in by administrators.
 
 use pdc_core::fields::{Default, Field, Input, Kind, Op, Ref, parse_body, py_iter};
+use pdc_core::pydict;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::releases::RELEASE_REF;
+use super::releases::{RELEASE_REF, Releases, export_release, fetch_releases};
 use crate::db::DbResultExt;
+use crate::export::same;
+use crate::models;
 use crate::refs::{find, resolve, taken};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Caching, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Relation, Spec};
 
 pub struct ReleaseGroups;
 
@@ -83,6 +86,11 @@ pub static RELEASE_GROUPS: Spec = Spec {
         ("releases", RELEASE_NAMES),
         ("active", "g.active"),
     ],
+    relations: &[Relation::new(
+        "type",
+        "g.type_pk",
+        &models::RELEASE_GROUP_TYPE,
+    )],
     default_order: "g.name",
     actions: Actions::ALL,
     change_name: "releasegroup",
@@ -94,6 +102,23 @@ pub static RELEASE_GROUPS: Spec = Spec {
 
 impl Resource for ReleaseGroups {
     const SPEC: &'static Spec = &RELEASE_GROUPS;
+
+    /// PDC's export inserts its keys one by one; the releases are exports.
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let mut releases = Vec::new();
+        for release_id in repr["releases"].as_array().into_iter().flatten() {
+            let key = [release_id.as_str().unwrap_or_default().to_string()];
+            if let Some(pk) = Releases::lookup(&mut *conn, &key).await? {
+                for r in fetch_releases(&mut *conn, &[pk]).await? {
+                    releases.push(export_release(&mut *conn, &r).await?);
+                }
+            }
+        }
+        let mut keys = same(&repr, &["name", "description", "active"]);
+        keys.push(("releases", Value::Array(releases)));
+        keys.extend(same(&repr, &["type"]));
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM release_group WHERE name = $1", key[0])

@@ -1,4 +1,5 @@
-//! `rpc/release/clone/` and `rpc/release/import-from-composeinfo/`.
+//! `rpc/release/clone/`, `rpc/release/clone-components/` and
+//! `rpc/release/import-from-composeinfo/`.
 
 use pdc_core::fields::truthy;
 use pdc_core::productmd::composeinfo::{ComposeInfo, Release as MdRelease};
@@ -8,7 +9,11 @@ use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
 use crate::resource::{Resource, Write};
+use crate::resources::component_contacts::ReleaseComponentContacts;
+use crate::resources::component_groups::ComponentGroups;
+use crate::resources::component_relationships::Relationships;
 use crate::resources::products::{BaseProducts, ProductVersions, Products};
+use crate::resources::release_components::ReleaseComponents;
 use crate::resources::releases::{
     PlainRelease, RELEASE_FIELDS, Releases, fetch_releases, insert_plain,
 };
@@ -51,13 +56,262 @@ pub async fn clone_release(w: &mut Write<'_>, mut body: Map<String, Value>) -> R
     }
     body.retain(|_, v| !v.is_null());
     let include_trees = body.shift_remove("include_trees");
-    body.shift_remove("include_inactive");
-    body.shift_remove("component_dist_git_branch");
+    let include_inactive = body.shift_remove("include_inactive");
+    let branch = body.shift_remove("component_dist_git_branch");
     let new_pk = Releases::create(w, &body).await?;
-    let new = fetch_releases(w.conn, &[new_pk]).await?.pop();
-    w.changes.add("release", new_pk, None, new.as_ref());
+    log_created::<Releases>(w, "release", new_pk).await?;
     clone_variants(w, old_pk, &old_release_id, new_pk, include_trees.as_ref()).await?;
+    let options = CloneOptions::parse(include_inactive.as_ref(), branch.as_ref())?;
+    clone_components(w, old_pk, new_pk, &options).await?;
     Ok(new_pk)
+}
+
+// ---------------------------------------------------------------- components
+
+/// What a clone does with the release components.
+pub struct CloneOptions {
+    /// Whether inactive components are copied too.
+    include_inactive: bool,
+    /// The dist-git branch every copy gets (None: each keeps its own).
+    branch: Option<String>,
+}
+
+impl CloneOptions {
+    /// From the body's `include_inactive` (absent or null: true; else one
+    /// of PDC's strict booleans) and `component_dist_git_branch` (used when
+    /// truthy).
+    pub fn parse(include_inactive: Option<&Value>, branch: Option<&Value>) -> Result<Self> {
+        let include_inactive = match include_inactive {
+            None | Some(Value::Null) => true,
+            Some(v) => match strict_bool(v) {
+                Some(b) => b,
+                None => {
+                    return Err(Error::status(
+                        400,
+                        json!([format!(
+                            "Value [{}] of include_inactive is not a boolean",
+                            pdc_core::fields::py_str(v)
+                        )]),
+                    ));
+                }
+            },
+        };
+        let branch = branch.filter(|v| truthy(v)).map(pdc_core::fields::py_str);
+        pdc_core::fields::check_model_lengths(&[("dist_git_branch", branch.as_deref(), 100)])?;
+        Ok(CloneOptions {
+            include_inactive,
+            branch,
+        })
+    }
+}
+
+/// PDC's `convert_str_to_bool`: Python's `value in (True, 'true', 't',
+/// 'True', '1')` (so `1` and `1.0` are true too), likewise for false.
+fn strict_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+        Value::String(s) => match s.as_str() {
+            "true" | "t" | "True" | "1" => Some(true),
+            "false" | "f" | "False" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Copies the release components of release `from` into release `to`
+/// (with their contacts), then the component groups (with the copied
+/// members) and the relationships between copied components, as PDC's
+/// clone signal handlers do. Each copy is logged as created.
+pub async fn clone_components(
+    w: &mut Write<'_>,
+    from: i64,
+    to: i64,
+    options: &CloneOptions,
+) -> Result<()> {
+    let originals = sqlx::query!(
+        "SELECT id, name, type_pk, active FROM release_component WHERE release_pk = $1 ORDER BY id",
+        from
+    )
+    .fetch_all(&mut *w.conn)
+    .await
+    .db()?;
+    // (original id, copy id)
+    let mut copies: Vec<(i64, i64)> = Vec::new();
+    for rc in originals {
+        if !options.include_inactive && !rc.active {
+            continue;
+        }
+        let taken = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM release_component WHERE release_pk = $1 AND name = $2
+                              AND type_pk = $3) AS "taken!""#,
+            to,
+            rc.name,
+            rc.type_pk
+        )
+        .fetch_one(&mut *w.conn)
+        .await
+        .db()?;
+        // The model's own unique check (the serializer does not run here).
+        if taken {
+            return Err(Error::detail_list([
+                "Release component with this Release, Name and Type already exists.",
+            ]));
+        }
+        let copy = sqlx::query_scalar!(
+            "INSERT INTO release_component (release_pk, global_component_pk, bugzilla_component_pk,
+                                            type_pk, name, dist_git_branch, brew_package, active)
+             SELECT $2, global_component_pk, bugzilla_component_pk, type_pk, name,
+                    coalesce($3, dist_git_branch), brew_package, active
+             FROM release_component WHERE id = $1 RETURNING id",
+            rc.id,
+            to,
+            options.branch
+        )
+        .fetch_one(&mut *w.conn)
+        .await
+        .db()?;
+        log_created::<ReleaseComponents>(w, "releasecomponent", copy).await?;
+        let contacts = sqlx::query_scalar!(
+            "INSERT INTO release_component_contact (role_pk, contact_pk, component_pk)
+             SELECT role_pk, contact_pk, $2 FROM release_component_contact
+             WHERE component_pk = $1 ORDER BY id RETURNING id",
+            rc.id,
+            copy
+        )
+        .fetch_all(&mut *w.conn)
+        .await
+        .db()?;
+        for c in contacts {
+            log_created::<ReleaseComponentContacts>(w, "releasecomponentcontact", c).await?;
+        }
+        copies.push((rc.id, copy));
+    }
+    let (old_ids, new_ids): (Vec<i64>, Vec<i64>) = copies.iter().copied().unzip();
+
+    let groups = sqlx::query!(
+        "SELECT id, group_type_pk, description FROM component_group WHERE release_pk = $1 ORDER BY id",
+        from
+    )
+    .fetch_all(&mut *w.conn)
+    .await
+    .db()?;
+    for g in groups {
+        let taken = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM component_group WHERE group_type_pk = $1
+                              AND release_pk = $2 AND description = $3) AS "taken!""#,
+            g.group_type_pk,
+            to,
+            g.description
+        )
+        .fetch_one(&mut *w.conn)
+        .await
+        .db()?;
+        if taken {
+            return Err(Error::detail_list([
+                "Release component group with this Group type, Release and Description already exists.",
+            ]));
+        }
+        let copy = sqlx::query_scalar!(
+            "INSERT INTO component_group (group_type_pk, release_pk, description)
+             VALUES ($1, $2, $3) RETURNING id",
+            g.group_type_pk,
+            to,
+            g.description
+        )
+        .fetch_one(&mut *w.conn)
+        .await
+        .db()?;
+        sqlx::query!(
+            "INSERT INTO component_group_member (group_pk, release_component_pk)
+             SELECT $1, c.new FROM component_group_member m
+             JOIN unnest($3::bigint[], $4::bigint[]) AS c(old, new) ON c.old = m.release_component_pk
+             WHERE m.group_pk = $2",
+            copy,
+            g.id,
+            &old_ids,
+            &new_ids
+        )
+        .execute(&mut *w.conn)
+        .await
+        .db()?;
+        log_created::<ComponentGroups>(w, "releasecomponentgroup", copy).await?;
+    }
+
+    let relationships = sqlx::query_scalar!(
+        "WITH c(old, new) AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]))
+         INSERT INTO release_component_relationship (relation_type_pk, from_component_pk, to_component_pk)
+         SELECT x.relation_type_pk, f.new, t.new FROM release_component_relationship x
+         JOIN c f ON f.old = x.from_component_pk
+         JOIN c t ON t.old = x.to_component_pk
+         ORDER BY x.id RETURNING id",
+        &old_ids,
+        &new_ids
+    )
+    .fetch_all(&mut *w.conn)
+    .await
+    .db()?;
+    for r in relationships {
+        log_created::<Relationships>(w, "releasecomponentrelationship", r).await?;
+    }
+    Ok(())
+}
+
+/// `rpc/release/clone-components/`: copies the components (groups,
+/// relationships, contacts) of one existing release into another, active
+/// one. Returns the target's release_id.
+pub async fn clone_release_components(
+    w: &mut Write<'_>,
+    body: &Map<String, Value>,
+) -> Result<String> {
+    let text = |v: &Value| pdc_core::fields::py_str(v);
+    let Some(source) = body.get("source_release_id") else {
+        return Err(Error::bad_request("Missing source_release_id"));
+    };
+    let Some(target) = body.get("target_release_id") else {
+        return Err(Error::bad_request("Missing target_release_id"));
+    };
+    let (source, target) = (text(source), text(target));
+    let Some(source_pk) = Releases::lookup(w.conn, std::slice::from_ref(&source)).await? else {
+        return Err(Error::detail(
+            404,
+            format!("Source_release {source} does not exist"),
+        ));
+    };
+    let Some(target_pk) = Releases::lookup(w.conn, std::slice::from_ref(&target)).await? else {
+        return Err(Error::detail(
+            404,
+            format!("Target_release {target} does not exist"),
+        ));
+    };
+    let (has_components, target_active) = sqlx::query!(
+        r#"SELECT EXISTS (SELECT 1 FROM release_component WHERE release_pk = $1) AS "has!",
+                  (SELECT active FROM release WHERE id = $2) AS "active!""#,
+        source_pk,
+        target_pk
+    )
+    .fetch_one(&mut *w.conn)
+    .await
+    .db()
+    .map(|r| (r.has, r.active))?;
+    if !has_components {
+        return Err(Error::bad_request(
+            "there is no component in source release",
+        ));
+    }
+    if !target_active {
+        return Err(Error::bad_request(format!(
+            "can't clone components to an inactive target release {target}"
+        )));
+    }
+    let options = CloneOptions::parse(
+        body.get("include_inactive"),
+        body.get("component_dist_git_branch"),
+    )?;
+    clone_components(w, source_pk, target_pk, &options).await?;
+    Ok(target)
 }
 
 async fn clone_variants(
@@ -316,10 +570,13 @@ pub(crate) async fn variant_type(conn: &mut PgConnection, name: &str) -> Result<
         .ok_or_else(|| Error::model_not_found("VariantType"))
 }
 
-/// Records a created object's representation in the changeset.
+/// Records a created object's export in the changeset.
 async fn log_created<R: Resource>(w: &mut Write<'_>, name: &str, pk: i64) -> Result<()> {
-    let value = R::fetch(w.conn, w.ctx, &[pk]).await?.pop();
-    w.changes.add(name, pk, None, value.as_ref());
+    if let Some(value) = R::fetch(w.conn, w.ctx, &[pk]).await?.pop() {
+        let export = R::export(w.conn, w.ctx, pk, value).await?;
+        // At the slot a release write reserved: before its mappings' changes.
+        w.changes.add_object(name, pk, None, Some(&export));
+    }
     Ok(())
 }
 

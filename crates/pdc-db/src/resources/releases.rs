@@ -2,19 +2,22 @@
 
 use pdc_core::error::FieldErrors;
 use pdc_core::fields::{Default, Field, Input, Kind, Op, Ref, Val, as_text, parse_body};
+use pdc_core::pydict;
 use pdc_core::{Error, Result, ids, pyrepr};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::changes::Changes;
 use crate::db::DbResultExt;
+use crate::export::same;
+use crate::models;
 use crate::refs;
 use crate::resource::{Ctx, Resource, Write, in_order};
 use crate::resources::masks::PUSH_TARGET_REF;
 use crate::resources::masks::{self, MaskOwner};
 use crate::resources::products::{RELEASE_TYPE_REF, release_type_short};
 use crate::resources::repository::SERVICE_REF;
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 static BASE_PRODUCT_REF: Ref = Ref {
     table: "base_product",
@@ -210,6 +213,13 @@ pub static RELEASES: Spec = Spec {
         ("allow_buildroot_push", "r.allow_buildroot_push"),
     ],
     // PDC sorts the whole list by [short] + [int parts of version] in memory.
+    relations: &[
+        Relation::new("base_product", "r.base_product_pk", &models::BASE_PRODUCT),
+        Relation::new("product_version", "r.product_version_pk", &models::PRODUCT_VERSION),
+        Relation::new("release_type", "r.release_type_pk", &models::RELEASE_TYPE),
+        Relation::new("integrated_with", "r.integrated_with_pk", &models::RELEASE),
+        Relation::new("sigkey", "r.sigkey_pk", &models::SIGKEY),
+    ],
     default_order: "r.short COLLATE \"C\", release_version_key(r.version)",
     actions: Actions::NO_DELETE,
     change_name: "release",
@@ -223,6 +233,10 @@ pub struct Releases;
 
 impl Resource for Releases {
     const SPEC: &'static Spec = &RELEASES;
+
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        export_release(conn, &repr).await
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!("SELECT id FROM release WHERE release_id = $1", key[0])
@@ -421,6 +435,8 @@ async fn write_release(
     id: Option<i64>,
 ) -> Result<i64> {
     check_nested_keys(body)?;
+    // The release's own change comes before its mappings'.
+    w.changes.reserve_object_slot();
     let (mut input, mut errors) = parse_body(&RELEASE_FIELDS, body, op);
     refs::resolve(w.conn, &RELEASE_FIELDS, &mut input, &mut errors).await?;
     let bugzilla = mapping(&input, "bugzilla", "product", op, &mut errors);
@@ -576,7 +592,7 @@ async fn write_release(
     write_mapping(w.conn, id, MappingKind::Bugzilla, bugzilla).await?;
     write_mapping(w.conn, id, MappingKind::DistGit, dist_git).await?;
     let new_bindings = bindings(w.conn, id).await?;
-    log_bindings(w.changes, id, old_bindings, new_bindings);
+    log_bindings(w.changes, old_bindings, new_bindings);
     Ok(id)
 }
 
@@ -637,16 +653,18 @@ pub async fn insert_plain(conn: &mut PgConnection, r: &PlainRelease<'_>) -> Resu
     insert_row(conn, &row, &release_id).await
 }
 
-/// A release's id and its bugzilla product and dist-git branch.
+/// A release's id and its bugzilla product and dist-git branch mappings
+/// (with their own ids).
 struct Bindings {
     release_id: String,
-    bugzilla: Option<String>,
-    dist_git: Option<String>,
+    bugzilla: Option<(i64, String)>,
+    dist_git: Option<(i64, String)>,
 }
 
 async fn bindings(conn: &mut PgConnection, id: i64) -> Result<Bindings> {
     let r = sqlx::query!(
-        r#"SELECT r.release_id, bz.bugzilla_product AS "bugzilla?", dg.dist_git_branch AS "dist_git?"
+        r#"SELECT r.release_id, bz.id AS "bugzilla_id?", bz.bugzilla_product AS "bugzilla?",
+                  dg.id AS "dist_git_id?", dg.dist_git_branch AS "dist_git?"
            FROM release r
            LEFT JOIN release_bugzilla_mapping bz ON bz.release_pk = r.id
            LEFT JOIN release_dist_git_mapping dg ON dg.release_pk = r.id
@@ -658,34 +676,48 @@ async fn bindings(conn: &mut PgConnection, id: i64) -> Result<Bindings> {
     .db()?;
     Ok(Bindings {
         release_id: r.release_id,
-        bugzilla: r.bugzilla,
-        dist_git: r.dist_git,
+        bugzilla: r.bugzilla_id.zip(r.bugzilla),
+        dist_git: r.dist_git_id.zip(r.dist_git),
     })
 }
 
-/// PDC's bindings app logs the mappings as objects of their own
-/// (`export()`: the release_id and the value, in Python 2 dict order), also
-/// when only the release_id changed. The mapping is keyed by its release.
-fn log_bindings(changes: &mut Changes, id: i64, old: Option<Bindings>, new: Bindings) {
+/// PDC's bindings app logs the mappings as objects of their own after the
+/// release (`export()`: the release_id and the value, in Python 2 dict
+/// order), also when only the release_id changed.
+fn log_bindings(changes: &mut Changes, old: Option<Bindings>, new: Bindings) {
+    type Export = dyn Fn(&Bindings) -> Option<(i64, Value)>;
     let bugzilla = |b: &Bindings| {
-        b.bugzilla
-            .as_ref()
-            .map(|p| json!({"release_id": b.release_id, "bugzilla_product": p}))
+        b.bugzilla.as_ref().map(|(id, p)| {
+            (
+                *id,
+                json!({"release_id": b.release_id, "bugzilla_product": p}),
+            )
+        })
     };
     let dist_git = |b: &Bindings| {
-        b.dist_git
-            .as_ref()
-            .map(|d| json!({"dist_git_branch": d, "release_id": b.release_id}))
+        b.dist_git.as_ref().map(|(id, d)| {
+            (
+                *id,
+                json!({"dist_git_branch": d, "release_id": b.release_id}),
+            )
+        })
     };
     for (resource, export) in [
-        (
-            "releasebugzillamapping",
-            &bugzilla as &dyn Fn(&Bindings) -> Option<Value>,
-        ),
+        ("releasebugzillamapping", &bugzilla as &Export),
         ("releasedistgitmapping", &dist_git),
     ] {
         let before = old.as_ref().and_then(export);
-        changes.add(resource, id, before.as_ref(), export(&new).as_ref());
+        let after = export(&new);
+        // An update keeps the mapping's id; a removal logs the old one.
+        if let Some((id, _)) = after.as_ref().or(before.as_ref()) {
+            let value = |b: &Option<(i64, Value)>| b.as_ref().map(|(_, v)| v.clone());
+            changes.add(
+                resource,
+                id,
+                value(&before).as_ref(),
+                value(&after).as_ref(),
+            );
+        }
     }
 }
 
@@ -783,4 +815,55 @@ async fn write_mapping(
         }
     }
     Ok(())
+}
+
+/// A release as PDC's `Release.export()` logs it: its debuginfo services
+/// as `{name, description}` exports, `base_product` assigned last.
+pub async fn export_release(conn: &mut PgConnection, repr: &Value) -> Result<Value> {
+    let names: Vec<String> = repr["allowed_debuginfo_services"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows = sqlx::query!(
+        "SELECT name, description FROM service WHERE name = ANY($1)",
+        &names
+    )
+    .fetch_all(conn)
+    .await
+    .db()?;
+    let services: Vec<Value> = names
+        .iter()
+        .filter_map(|n| rows.iter().find(|r| &r.name == n))
+        .map(|r| {
+            pydict::display_object(
+                vec![
+                    ("name", json!(r.name)),
+                    ("description", json!(r.description)),
+                ],
+                vec![],
+            )
+        })
+        .collect();
+    let mut keys = same(
+        repr,
+        &[
+            "release_id",
+            "short",
+            "version",
+            "name",
+            "release_type",
+            "active",
+            "product_version",
+            "integrated_with",
+            "sigkey",
+            "allow_buildroot_push",
+        ],
+    );
+    keys.push(("allowed_debuginfo_services", Value::Array(services)));
+    keys.extend(same(repr, &["allowed_push_targets"]));
+    Ok(pydict::display_object(keys, same(repr, &["base_product"])))
 }

@@ -3,13 +3,16 @@
 
 use pdc_core::Result;
 use pdc_core::fields::{Default, Field, Kind, Op, Ref, parse_body};
+use pdc_core::pydict;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use crate::db::DbResultExt;
+use crate::export::same;
+use crate::models;
 use crate::refs::{self, taken};
 use crate::resource::{Ctx, Resource, Write, in_order, lookup_by_id};
-use crate::spec::{Actions, Caching, Filter, FilterKind, Spec};
+use crate::spec::{Actions, Caching, Filter, FilterKind, Relation, Spec};
 
 pub static SERVICE_REF: Ref = Ref {
     table: "service",
@@ -44,6 +47,7 @@ pub static SERVICES: Spec = Spec {
         ("name", "s.name"),
         ("description", "s.description"),
     ],
+    relations: &[],
     default_order: "s.id",
     actions: Actions::LIST,
     change_name: "service",
@@ -135,6 +139,7 @@ pub static PUSH_TARGETS: Spec = Spec {
         ("host", "t.host"),
         ("service", "t.service_pk"),
     ],
+    relations: &[Relation::new("service", "t.service_pk", &models::SERVICE)],
     default_order: "t.name",
     actions: Actions::ALL,
     change_name: "pushtarget",
@@ -146,6 +151,11 @@ pub static PUSH_TARGETS: Spec = Spec {
 
 impl Resource for PushTargets {
     const SPEC: &'static Spec = &PUSH_TARGETS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let keys = same(&repr, &["name", "description", "host", "service"]);
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         lookup_by_id(conn, "push_target", key).await

@@ -6,6 +6,7 @@ use pdc_core::fields::{
     Default, Field, Input, Kind, Op, Ref, check_model_lengths, parse_body, py_iter, py_str,
     py_type, truthy,
 };
+use pdc_core::pydict;
 use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
@@ -13,9 +14,11 @@ use sqlx::PgConnection;
 use super::masks::{self, MaskOwner, PUSH_TARGET_REF};
 use super::releases::RELEASE_REF;
 use crate::db::DbResultExt;
+use crate::export::renamed;
+use crate::models;
 use crate::refs::{find, resolve};
 use crate::resource::{Ctx, Resource, Write, delete_by_id, in_order};
-use crate::spec::{Actions, Caching, Filter, Spec};
+use crate::spec::{Actions, Caching, Filter, Relation, Spec};
 
 static VARIANT_TYPE_REF: Ref = Ref {
     table: "variant_type",
@@ -123,6 +126,12 @@ pub static VARIANTS: Spec = Spec {
         ("variant_release", "v.variant_release"),
         ("deleted", "v.deleted"),
     ],
+    relations: &[
+        Relation::new("release", "v.release_pk", &models::RELEASE),
+        // The serializer's `type` is the model's `variant_type`.
+        Relation::new("type", "v.variant_type_pk", &models::VARIANT_TYPE),
+        Relation::unserialized("variant_type", "v.variant_type_pk", &models::VARIANT_TYPE),
+    ],
     default_order: "v.variant_uid",
     actions: Actions::ALL,
     change_name: "variant",
@@ -145,6 +154,26 @@ struct VariantRow {
 
 impl Resource for Variants {
     const SPEC: &'static Spec = &VARIANTS;
+
+    async fn export(_conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+        let mut keys = renamed(
+            &repr,
+            &[
+                ("release", "release"),
+                ("variant_id", "id"),
+                ("variant_uid", "uid"),
+                ("variant_name", "name"),
+                ("variant_type", "type"),
+                ("arches", "arches"),
+                ("allowed_push_targets", "allowed_push_targets"),
+            ],
+        );
+        // The model property sorts the arch names.
+        if let Some(Value::Array(arches)) = keys.get_mut(5).map(|(_, v)| v) {
+            arches.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+        Ok(pydict::display_object(keys, vec![]))
+    }
 
     async fn lookup(conn: &mut PgConnection, key: &[String]) -> Result<Option<i64>> {
         sqlx::query_scalar!(
@@ -521,6 +550,7 @@ const fn variant_types_spec(prefix: &'static str, doc: &'static str) -> Spec {
         from: "variant_type t",
         id: "t.id",
         ordering: &[("id", "t.id"), ("name", "t.name")],
+        relations: &[],
         default_order: "t.id",
         actions: Actions::LIST,
         change_name: "varianttype",
