@@ -7,6 +7,7 @@ pub mod changes;
 pub mod db;
 pub mod export;
 pub mod import;
+pub mod ingest;
 pub mod list;
 pub mod models;
 pub mod protect;

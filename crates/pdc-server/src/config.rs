@@ -22,6 +22,25 @@ pub struct FileConfig {
     pub log: Option<String>,
     #[serde(default)]
     pub jwt: JwtFile,
+    #[serde(default)]
+    pub ingest: IngestFile,
+}
+
+/// `[ingest]`: the bus ingester (see `pdc_ingest::Config`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestFile {
+    /// Run the AMQP consumer inside `pdc serve`.
+    pub enabled: Option<bool>,
+    pub amqp_url: Option<String>,
+    pub queue: Option<String>,
+    pub routing_keys: Option<Vec<String>>,
+    pub prefetch: Option<u16>,
+    pub workers: Option<usize>,
+    pub topic_prefixes: Option<Vec<String>>,
+    pub email_domain: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub retry_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

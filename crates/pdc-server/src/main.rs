@@ -3,6 +3,7 @@
 mod config;
 mod embedded;
 mod import_compose;
+mod ingest;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,25 @@ enum Command {
         /// created with its products and variants when missing).
         #[arg(long)]
         release: Option<String>,
+    },
+    /// Consume bus messages (fedora-messaging over AMQP, `[ingest]`
+    /// settings) until stopped; any number of these may share the queue.
+    Ingest,
+    /// Feed bus messages from a file (`-`: standard input) through the
+    /// ingester: fedmsg envelopes, fedora-messaging JSON lines or datagrepper
+    /// pages. Messages already applied are skipped.
+    Replay {
+        /// File to read, or `-`.
+        source: String,
+    },
+    /// Print the ingester's state as JSON: newest message and lag per
+    /// topic, dead letters.
+    IngestStatus,
+    /// Run dead-lettered bus messages again.
+    Retry {
+        /// Message ids (`YYYY-<uuid>` or `<uuid>`).
+        #[arg(required = true)]
+        ids: Vec<String>,
     },
 }
 
@@ -240,9 +260,21 @@ async fn serve(settings: &Settings, args: &ServeArgs) -> Result<()> {
         "serving http://{}/rest_api/v1/ (docs at /rest_api/docs/)",
         listener.local_addr()?
     );
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let consumer = if settings.ingest_enabled()? {
+        Some(ingest::spawn_consumer(settings, &pool, stop).await?)
+    } else {
+        None
+    };
     let result = axum::serve(listener, pdc_api::router(app))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
         .await;
+    if let Some(c) = consumer {
+        let _ = c.await;
+    }
     pool.close().await;
     if let Some(e) = embedded.as_mut() {
         e.stop();
@@ -319,6 +351,10 @@ async fn main() -> std::process::ExitCode {
         Command::ImportCompose { source, release } => {
             import(&settings, source, release.as_deref()).await
         }
+        Command::Ingest => ingest::consume(&settings).await,
+        Command::IngestStatus => ingest::status(&settings).await,
+        Command::Replay { source } => ingest::replay(&settings, source).await,
+        Command::Retry { ids } => ingest::retry(&settings, ids).await,
         Command::Openapi => pdc_api::openapi::document()
             .to_pretty_json()
             .map(|json| println!("{json}"))

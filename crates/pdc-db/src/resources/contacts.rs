@@ -605,3 +605,15 @@ pub async fn get_or_create(w: &mut Write<'_>, raw: &Value) -> Result<Result<i64,
         None => Ok(Err(json!(["Could not determine type of contact."]))),
     }
 }
+
+/// Contact id of the person with this username (for writers that upsert by
+/// the natural key, such as the bus ingester).
+pub async fn person_id_by_username(conn: &mut PgConnection, username: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT contact_pk FROM person WHERE username = $1",
+        username
+    )
+    .fetch_optional(conn)
+    .await
+    .db()
+}
