@@ -328,17 +328,22 @@ pub async fn rpm_mapping(
             .db()?;
     let mut data = Tree::new();
     if let Some(compose_pk) = compose_pk {
+        // The package's RPMs (by SRPM name) times the compose's variant
+        // arches, each pair probed in compose_rpm's primary key: a scalar
+        // subquery is never turned into a join, which would read every RPM
+        // of the compose.
         let rows = sqlx::query!(
-            "SELECT v.variant_uid, a.name AS arch, rp.name, rp.arch AS rpm_arch
-             FROM compose_rpm cr
-             JOIN rpm rp ON rp.id = cr.rpm_pk
-             JOIN compose_variant_arch va ON va.id = cr.variant_arch_pk
+            r#"SELECT v.variant_uid, a.name AS arch, rp.name, rp.arch AS rpm_arch
+             FROM rpm rp
+             CROSS JOIN compose_variant_arch va
              JOIN compose_variant v ON v.id = va.variant_pk
              JOIN arch a ON a.id = va.arch_pk
-             WHERE v.compose_pk = $1 AND rp.srpm_name = $2
+             WHERE rp.srpm_name = $2 AND v.compose_pk = $1
+               AND (SELECT TRUE FROM compose_rpm cr
+                    WHERE cr.variant_arch_pk = va.id AND cr.rpm_pk = rp.id)
                AND EXISTS (SELECT 1 FROM variant rv JOIN variant_arch rva ON rva.variant_pk = rv.id
                            WHERE rv.release_pk = $3 AND rv.variant_uid = v.variant_uid
-                             AND rva.arch_pk = va.arch_pk)",
+                             AND rva.arch_pk = va.arch_pk)"#,
             compose_pk,
             package,
             release_pk
