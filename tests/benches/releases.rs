@@ -45,7 +45,8 @@ async fn fill(s: &Server) {
         "INSERT INTO variant (release_pk, variant_id, variant_uid, variant_name, variant_type_pk)
          SELECT r.id, v, v, v, 1 FROM release r, unnest(ARRAY['Server','Client','Workstation']) v;
          INSERT INTO variant_arch (variant_pk, arch_pk)
-         SELECT v.id, a.id FROM variant v, arch a WHERE a.name IN ('x86_64', 'ppc64le', 's390x');",
+         SELECT v.id, a.id FROM variant v, arch a WHERE a.name IN ('x86_64', 'ppc64le', 's390x');
+         ANALYZE;",
     );
     println!(
         "filled {RELEASES} releases with 3 variants x 3 arches in {:.1?}",
