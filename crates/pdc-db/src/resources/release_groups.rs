@@ -7,7 +7,7 @@ use pdc_core::{Error, Result};
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::releases::{RELEASE_REF, Releases, export_release, fetch_releases};
+use super::releases::{RELEASE_REF, export_release, fetch_releases};
 use crate::db::DbResultExt;
 use crate::export::same;
 use crate::models;
@@ -104,15 +104,19 @@ impl Resource for ReleaseGroups {
     const SPEC: &'static Spec = &RELEASE_GROUPS;
 
     /// PDC's export inserts its keys one by one; the releases are exports.
-    async fn export(conn: &mut PgConnection, _ctx: &Ctx, _id: i64, repr: Value) -> Result<Value> {
+    async fn export(conn: &mut PgConnection, _ctx: &Ctx, id: i64, repr: Value) -> Result<Value> {
+        let pks = sqlx::query_scalar!(
+            "SELECT gr.release_pk FROM release_group_release gr
+             JOIN release r ON r.id = gr.release_pk
+             WHERE gr.release_group_pk = $1 ORDER BY r.release_id",
+            id
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
         let mut releases = Vec::new();
-        for release_id in repr["releases"].as_array().into_iter().flatten() {
-            let key = [release_id.as_str().unwrap_or_default().to_string()];
-            if let Some(pk) = Releases::lookup(&mut *conn, &key).await? {
-                for r in fetch_releases(&mut *conn, &[pk]).await? {
-                    releases.push(export_release(&mut *conn, &r).await?);
-                }
-            }
+        for r in fetch_releases(&mut *conn, &pks).await? {
+            releases.push(export_release(&mut *conn, &r).await?);
         }
         let mut keys = same(&repr, &["name", "description", "active"]);
         keys.push(("releases", Value::Array(releases)));
